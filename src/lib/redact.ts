@@ -6,7 +6,7 @@ import { REDACTED, isSecret, redactKnownValues } from './secret.ts';
  * (publicKey, keyId, serial) is deliberately not matched.
  */
 const SECRET_KEY_PATTERN =
-  /^(password|passwd|pass|pwd|secret|clientsecret|token|accesstoken|refreshtoken|idtoken|ott|apikey|xapikey|privatekey|key(material|pem)?|authorization|proxyauthorization|cookie|setcookie|credentials?|unsealkey|unsealkeys|keys|keysb64|recoverykey|otp|nonce|hmac|signingkey|dkimprivatekey|passphrase|sessionid|sessiontoken|xvaulttoken)$/;
+  /^(password|passwd|pass|pwd|secret|clientsecret|token|accesstoken|refreshtoken|idtoken|ott|apikey|xapikey|privatekey|keymaterial|keypem|authorization|proxyauthorization|cookie|setcookie|credentials?|unsealkey|unsealkeys|keysb64|recoverykey|otp|nonce|hmac|signingkey|dkimprivatekey|passphrase|sessionid|sessiontoken|xvaulttoken)$/;
 
 /** Keys whose values are secret because of what they end in (`adminPassword`, `telegraf_secret`). */
 const SECRET_SUFFIX_PATTERN = /(password|passwd|secret|token|privatekey|apikey|passphrase)$/;

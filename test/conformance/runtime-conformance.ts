@@ -1,0 +1,181 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { DurableRuntime, RunStatus } from '../../src/engine/runtime-types.ts';
+import { effects, registerConformanceWorkflows } from './workflows.ts';
+
+/** Builds a runtime over the store at `location` (a file path for SQLite, a database URL for PostgreSQL). */
+export type RuntimeFactory = (location: string) => Promise<DurableRuntime>;
+
+const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
+
+interface Env { dir: string; db: string; factoryModule: string; createRuntime: RuntimeFactory }
+
+function setup(t: TestContext, factoryModule: string, createRuntime: RuntimeFactory, location: (dir: string) => string): Env {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-conf-'));
+  t.after(() => { rmSync(dir, { recursive: true, force: true }); });
+  return { dir, db: location(dir), factoryModule, createRuntime };
+}
+
+function child(env: Env, args: string[]): { proc: ChildProcess; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> } {
+  const proc = spawn(process.execPath, [WORKER, env.factoryModule, env.db, env.dir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout?.on('data', (d: Buffer) => { stdout += d.toString(); });
+  proc.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) => {
+    proc.on('exit', (code, signal) => { resolve({ code, signal, stdout, stderr }); });
+  });
+  return { proc, done };
+}
+
+async function until(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function inProcess(t: TestContext, env: Env): Promise<DurableRuntime> {
+  const rt = await env.createRuntime(env.db);
+  registerConformanceWorkflows(rt, env.dir);
+  t.after(() => rt.close());
+  return rt;
+}
+
+async function statusOf(env: Env, rt: DurableRuntime, runId: string): Promise<RunStatus | undefined> {
+  return (await rt.get(runId))?.status;
+}
+
+/**
+ * The conformance suite every durable runtime must pass. `factoryModule` is
+ * the path of a module exporting `createRuntime: RuntimeFactory`, loaded in
+ * child processes that the tests SIGKILL.
+ */
+export function runConformance(name: string, factoryModule: string, createRuntime: RuntimeFactory, location: (dir: string) => string): void {
+  test(`${name}: SIGKILL mid-step, then resume: completed steps are not re-applied, the in-flight step is re-checked`, async (t) => {
+    const env = setup(t, factoryModule, createRuntime, location);
+    const c = child(env, ['start', 'conf.crash', 'run-crash']);
+    await until('step b in flight', () => existsSync(join(env.dir, 'b-in-flight.flag')));
+    c.proc.kill('SIGKILL');
+    const exited = await c.done;
+    assert.equal(exited.signal, 'SIGKILL');
+    assert.deepEqual(effects(env.dir), ['a', 'b']);
+
+    const r = child(env, ['resume', 'conf.crash', 'run-crash']);
+    const out = await r.done;
+    assert.equal(out.code, 0, out.stderr);
+    const outcome = JSON.parse(out.stdout) as { status: string; result: { output: { resumed: boolean; reapplied: boolean } } };
+    assert.equal(outcome.status, 'completed');
+    assert.equal(outcome.result.output.resumed, true, 'the in-flight step knows it is a re-run');
+    assert.equal(outcome.result.output.reapplied, false, 'its check found the effect and did not apply it again');
+    assert.deepEqual(effects(env.dir), ['a', 'b', 'c'], 'each effect exactly once');
+    const rt = await inProcess(t, env);
+    const steps = await rt.steps('run-crash');
+    assert.deepEqual(steps.map((s) => [s.stepId, s.status, s.attempts]), [['a', 'completed', 1], ['b', 'completed', 2], ['c', 'completed', 1]]);
+  });
+
+  test(`${name}: an approval wait survives a restart and accepts only a matching payload`, async (t) => {
+    const env = setup(t, factoryModule, createRuntime, location);
+    const rt = await inProcess(t, env);
+    const c = child(env, ['start', 'conf.approval', 'run-appr']);
+    await until('run waiting', async () => (await statusOf(env, rt, 'run-appr')) === 'waiting');
+    c.proc.kill('SIGKILL');
+    await c.done;
+    await rt.signal('run-appr', 'approve', { plan: 'stale-hash', approver: 'mallory' });
+    await rt.signal('run-appr', 'approve', { plan: 'h1', approver: 'alice' });
+    const r = child(env, ['resume', 'conf.approval', 'run-appr']);
+    const out = await r.done;
+    assert.equal(out.code, 0, out.stderr);
+    const outcome = JSON.parse(out.stdout) as { status: string; result: { output: { approver: string } } };
+    assert.equal(outcome.status, 'completed');
+    assert.equal(outcome.result.output.approver, 'alice');
+    assert.deepEqual(effects(env.dir), ['prepare', 'act by alice']);
+  });
+
+  test(`${name}: cancel from another process, then resume`, async (t) => {
+    const env = setup(t, factoryModule, createRuntime, location);
+    const rt = await inProcess(t, env);
+    const c = child(env, ['start', 'conf.cancel', 'run-cancel']);
+    await until('long step started', () => existsSync(join(env.dir, 'long-started.flag')));
+    await rt.cancel('run-cancel', 'operator cancelled');
+    const out = await c.done;
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal((JSON.parse(out.stdout) as { status: string }).status, 'cancelled');
+    assert.equal(await statusOf(env, rt, 'run-cancel'), 'cancelled');
+    assert.deepEqual(effects(env.dir), ['first']);
+    const resumed = await rt.resume('run-cancel');
+    assert.equal(resumed.status, 'completed');
+    assert.deepEqual(effects(env.dir), ['first', 'long', 'last']);
+  });
+
+  test(`${name}: a generated value is sealed before use and reused on resume`, async (t) => {
+    const env = setup(t, factoryModule, createRuntime, location);
+    const c = child(env, ['start', 'conf.generate', 'run-gen']);
+    await until('apply in flight', () => existsSync(join(env.dir, 'apply-in-flight.flag')));
+    c.proc.kill('SIGKILL');
+    await c.done;
+    const rt = await inProcess(t, env);
+    const outcome = await rt.resume('run-gen');
+    assert.equal(outcome.status, 'completed');
+    const applied = effects(env.dir);
+    assert.equal(applied.length, 2);
+    assert.equal(applied[0], applied[1], 'the resumed run applied the same generated value');
+    const steps = await rt.steps('run-gen');
+    assert.deepEqual(steps.find((s) => s.stepId === 'new-password')?.output, { generated: true }, 'the journal holds no clear value');
+  });
+
+  test(`${name}: fan-out respects its concurrency limit, isolates failures, and resume retries only the failed items`, async (t) => {
+    const env = setup(t, factoryModule, createRuntime, location);
+    const rt = await inProcess(t, env);
+    writeFileSync(join(env.dir, 'fail'), 'item-007,item-013');
+    const first = await rt.start({ runId: 'run-fan', workflow: 'conf.fanout', input: { n: 40, concurrency: 4 }, initiator: 'conformance' });
+    assert.equal(first.status, 'completed_with_failures');
+    const failures = (first.result as { failures: { key: string }[] }).failures.map((f) => f.key).sort();
+    assert.deepEqual(failures, ['item-007', 'item-013']);
+    const starts = effects(env.dir).filter((l) => l.startsWith('start'));
+    assert.equal(starts.length, 40);
+    const maxInFlight = Math.max(...starts.map((l) => Number(/inflight=(\d+)/.exec(l)?.[1])));
+    assert.ok(maxInFlight <= 4, `at most 4 items at once, saw ${maxInFlight}`);
+    assert.ok(maxInFlight >= 2, `items ran in parallel (saw ${maxInFlight})`);
+
+    rmSync(join(env.dir, 'fail'));
+    const second = await rt.resume('run-fan');
+    assert.equal(second.status, 'completed');
+    const restarted = effects(env.dir).filter((l) => l.startsWith('start')).slice(40).map((l) => l.split(' ')[1]).sort();
+    assert.deepEqual(restarted, ['item-007', 'item-013'], 'only the failed items ran again');
+    assert.equal((second.result as { output: { sum: number } }).output.sum, 2 * (39 * 40) / 2);
+  });
+
+  test(`${name}: retries transient errors with backoff, never 4xx`, async (t) => {
+    const env = setup(t, factoryModule, createRuntime, location);
+    const rt = await inProcess(t, env);
+    const ok = await rt.start({ runId: 'run-retry', workflow: 'conf.retry', input: null, initiator: 'conformance' });
+    assert.equal(ok.status, 'completed');
+    assert.deepEqual(effects(env.dir), ['flaky 1', 'flaky 2', 'flaky 3']);
+    const bad = await rt.start({ runId: 'run-4xx', workflow: 'conf.no-retry-4xx', input: null, initiator: 'conformance' });
+    assert.equal(bad.status, 'failed');
+    assert.equal(bad.error?.code, 'UPSTREAM_REJECTED');
+    assert.deepEqual(effects(env.dir).filter((l) => l.startsWith('rejected')), ['rejected 1']);
+  });
+
+  test(`${name}: starting a run id twice does not run it twice; a live run cannot be resumed by a second process`, async (t) => {
+    const env = setup(t, factoryModule, createRuntime, location);
+    const rt = await inProcess(t, env);
+    const c = child(env, ['start', 'conf.cancel', 'run-owned']);
+    await until('long step started', () => existsSync(join(env.dir, 'long-started.flag')));
+    await assert.rejects(rt.resume('run-owned'), (err: { code?: string }) => err.code === 'CONFLICT');
+    c.proc.kill('SIGKILL');
+    await c.done;
+    const done = await rt.resume('run-owned');
+    assert.equal(done.status, 'completed');
+    const again = await rt.start({ runId: 'run-owned', workflow: 'conf.cancel', input: null, initiator: 'conformance' });
+    assert.equal(again.status, 'completed');
+    assert.deepEqual(effects(env.dir), ['first', 'long', 'last']);
+  });
+}
