@@ -30,6 +30,7 @@ export interface EmbeddedRuntimeOptions {
   readonly now?: () => Date;
 }
 
+/** Thrown out of a wait in suspend mode; the run is marked `waiting` even if workflow code catches it. */
 class Suspended extends Error {}
 
 /**
@@ -84,16 +85,18 @@ export function createEmbeddedRuntime(options: EmbeddedRuntimeOptions): DurableR
     }, Math.min(pollMs, heartbeatMs));
     beat.unref();
     const failures: { stepId: string; key?: string; error: ErrorData }[] = [];
+    const state = { suspended: false };
     try {
       setStatus(runId, 'running');
-      const ctx = makeContext(runId, controller.signal, '', null, failures);
+      const ctx = makeContext(runId, controller.signal, '', null, failures, state);
       const value = await fn(ctx, run.input);
+      if (state.suspended) throw new Suspended();
       const status: RunStatus = failures.length > 0 ? 'completed_with_failures' : 'completed';
       const result = { output: value ?? null, failures };
       setStatus(runId, status, { result, error: null });
       return { runId, status, result: JSON.parse(JSON.stringify(result)) as unknown };
     } catch (err) {
-      if (err instanceof Suspended) {
+      if (err instanceof Suspended || (state.suspended && !controller.signal.aborted)) {
         setStatus(runId, 'waiting');
         return { runId, status: 'waiting' };
       }
@@ -108,7 +111,7 @@ export function createEmbeddedRuntime(options: EmbeddedRuntimeOptions): DurableR
     }
   }
 
-  function makeContext(runId: string, signal: AbortSignal, prefix: string, parentId: string | null, failures: { stepId: string; key?: string; error: ErrorData }[]): WorkflowContext {
+  function makeContext(runId: string, signal: AbortSignal, prefix: string, parentId: string | null, failures: { stepId: string; key?: string; error: ErrorData }[], state: { suspended: boolean }): WorkflowContext {
     const full = (id: string) => `${prefix}${id}`;
     const throwIfCancelled = () => { if (signal.aborted) throw signal.reason as Error; };
 
@@ -227,7 +230,10 @@ export function createEmbeddedRuntime(options: EmbeddedRuntimeOptions): DurableR
             emit({ type: 'step', runId, stepId, parentId, status: 'completed', attempt, meta });
             return got.value;
           }
-          if (options.waitMode === 'suspend') throw new Suspended();
+          if (options.waitMode === 'suspend') {
+            state.suspended = true;
+            throw new Suspended();
+          }
           if (!announced) { setStatus(runId, 'waiting'); announced = true; }
           await abortableSleep(pollMs, signal);
         }
@@ -253,7 +259,7 @@ export function createEmbeddedRuntime(options: EmbeddedRuntimeOptions): DurableR
           throwIfCancelled();
           const attempt = store.startAttempt({ runId, stepId: itemId, parentId: stepId, kind: 'item', meta: { key: item.key }, now: now() });
           try {
-            const value = await fn(item, makeContext(runId, signal, `${itemId}/`, itemId, failures));
+            const value = await fn(item, makeContext(runId, signal, `${itemId}/`, itemId, failures, state));
             const output = value === undefined ? null : JSON.parse(JSON.stringify(value)) as unknown;
             store.finishAttempt({ runId, stepId: itemId, attempt, status: 'completed', output, now: now() });
             done++;

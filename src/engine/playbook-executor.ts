@@ -1,0 +1,206 @@
+import { FirebreakError, toErrorData, type ErrorData } from '../lib/errors.ts';
+import type { Logger } from '../lib/log.ts';
+import { DEFAULT_RETRY, NO_RETRY } from './retry.ts';
+import { computePlan, needsApproval, type Plan } from './playbook-plan.ts';
+import { Phases, type AnyPlaybook, type EvidenceSink, type Phase, type PlaybookEnv, type StepContext, type StepDefinition } from './playbook-types.ts';
+import type { FanOutItem, RetryPolicy, WorkflowContext, WorkflowFn } from './runtime-types.ts';
+
+/** The input of a playbook run as the runtime journals it. */
+export interface RunEnvelope {
+  readonly playbook: string;
+  readonly input: unknown;
+  readonly initiator: string;
+  readonly incidentId: string | null;
+  readonly twoPersonRule: boolean;
+  /** `--yes`: the initiator approves the plan up front (refused under the two-person rule). */
+  readonly autoApprove: boolean;
+}
+
+export interface ApprovalPayload {
+  readonly planHash: string;
+  readonly approver: string;
+  readonly decision: 'approve' | 'reject';
+  readonly note?: string;
+}
+
+export interface ExecutorServices {
+  readonly env: PlaybookEnv;
+  readonly evidence: EvidenceSink;
+  readonly log: Logger;
+  /** Called (durably, once) when every step of a phase has succeeded. */
+  readonly phaseCompleted?: (incidentId: string | null, runId: string, phase: Phase) => Promise<void>;
+}
+
+/** What a step's journal row holds as output. */
+export interface StepOutcome {
+  readonly outcome: 'applied' | 'already';
+  readonly detail?: string;
+  readonly output?: unknown;
+  readonly verified?: string;
+}
+
+export function approvalSignal(stepId: string): string {
+  return `approval:${stepId}`;
+}
+
+export function parseInput<In>(p: AnyPlaybook, raw: unknown): In {
+  const parsed = p.input.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(input)'}: ${i.message}`);
+    throw new FirebreakError('INVALID_INPUT', `invalid input for playbook ${p.id}:\n  ${problems.join('\n  ')}`, { details: { problems } });
+  }
+  return parsed.data as In;
+}
+
+/**
+ * Turns a playbook definition into a workflow for the durable runtime: plan
+ * (checks only), then every step as soon as its dependencies are done,
+ * independent steps in parallel; approvals before gated steps; per step
+ * check → apply → verify inside one journaled step, so a resumed run
+ * re-checks the step that was in flight instead of blindly re-applying it.
+ */
+export function playbookWorkflow(p: AnyPlaybook, svc: ExecutorServices): WorkflowFn {
+  return async (ctx: WorkflowContext, raw: unknown) => {
+    const envelope = raw as RunEnvelope;
+    const input: unknown = parseInput(p, envelope.input);
+    const deps: unknown = await p.connect(svc.env, input);
+    const log = svc.log.child({ run: ctx.runId, ...(envelope.incidentId === null ? {} : { incident: envelope.incidentId }) });
+    const plan = await ctx.step('plan', () => computePlan(p, input, deps, log, ctx.signal), {
+      meta: { title: 'Plan: run read-only steps and every check', phase: 'assessment', system: 'firebreak', effect: 'read' },
+    });
+    const steps = p.steps as readonly StepDefinition[];
+    const outputs: Record<string, unknown> = {};
+    const failures: { stepId: string; error: ErrorData }[] = [];
+    const settled = new Map<string, Promise<'ok' | 'failed' | 'skipped'>>();
+
+    const stepContext = (s: StepDefinition, c: WorkflowContext, item: FanOutItem<unknown> | undefined, attempt: number, resumed: boolean, signal: AbortSignal): StepContext<unknown, unknown> => ({
+      input, deps, signal, outputs, item, attempt, resumed, planning: false,
+      log: log.child({ step: s.id, ...(item === undefined ? {} : { item: item.key }) }),
+      generate: (name, fn) => c.generate(`${s.id}.${name}`, fn),
+      evidence: (name, data) => svc.evidence.store({ incidentId: envelope.incidentId, runId: ctx.runId, stepId: item === undefined ? s.id : `${s.id}[${item.key}]` }, name, data),
+    });
+
+    const once = (s: StepDefinition, c: WorkflowContext, item: FanOutItem<unknown> | undefined, id: string) =>
+      c.step<StepOutcome>(id, async ({ attempt, resumed, signal }) => {
+        const sc = stepContext(s, c, item, attempt, resumed, signal);
+        let outcome: StepOutcome;
+        const check = s.check === undefined ? undefined : await s.check(sc);
+        if (check?.done === true) {
+          outcome = { outcome: 'already', detail: check.detail, ...(check.output === undefined ? {} : { output: check.output }) };
+        } else {
+          const output = await s.apply(sc);
+          outcome = { outcome: 'applied', ...(check === undefined ? {} : { detail: check.detail }), ...(output === undefined ? {} : { output }) };
+        }
+        if (s.verify !== undefined) {
+          const v = await s.verify(sc, outcome.output);
+          if (!v.ok) throw new FirebreakError('VERIFY_FAILED', `${s.title}${item === undefined ? '' : ` (${item.key})`}: verification failed: ${v.detail}`);
+          outcome = { ...outcome, verified: v.detail };
+        }
+        return outcome;
+      }, {
+        retry: retryPolicy(s),
+        ...(s.timeoutMs === undefined ? {} : { timeoutMs: s.timeoutMs }),
+        rateLimitKey: s.system,
+        meta: { title: s.title, phase: s.phase, system: s.system, effect: s.effect, ...(item === undefined ? {} : { item: item.key }) },
+      });
+
+    const approve = async (s: StepDefinition) => {
+      const meta = { title: `Approval: ${s.title}`, phase: s.phase, system: 'firebreak', effect: 'read', planHash: plan.hash, ...(s.approvalNote === undefined ? {} : { note: s.approvalNote }) };
+      if (envelope.autoApprove) {
+        await ctx.step(`approve-${s.id}`, async () => ({ approver: envelope.initiator, planHash: plan.hash, auto: true }), { meta });
+        return;
+      }
+      await ctx.waitForSignal(`approve-${s.id}`, approvalSignal(s.id), {
+        meta,
+        accept: (payload) => acceptApproval(payload, plan, envelope, s.id),
+      });
+    };
+
+    const execute = async (s: StepDefinition): Promise<void> => {
+      if (needsApproval(s)) await approve(s);
+      if (s.forEach === undefined) {
+        const r = await once(s, ctx, undefined, s.id);
+        outputs[s.id] = r.output;
+        return;
+      }
+      const forEach = s.forEach;
+      const items = await ctx.step(`${s.id}.items`, async ({ signal }) => forEach.items(stepContext(s, ctx, undefined, 1, false, signal)),
+        { meta: { title: `${s.title}: list items`, phase: s.phase, system: s.system, effect: 'read' }, retry: retryPolicy(s) });
+      const r = await ctx.fanOut(s.id, items, async (item, ictx) => (await once(s, ictx, item, 'apply')).output, {
+        concurrency: forEach.concurrency ?? 8,
+        meta: { title: s.title, phase: s.phase, system: s.system, effect: s.effect },
+      });
+      outputs[s.id] = { succeeded: r.succeeded.map((x) => ({ key: x.key, output: x.value })), failed: r.failed.map((f) => f.key) };
+      if (r.failed.length > 0) ctx.markPartial(r.failed.map((f) => ({ stepId: s.id, key: f.key, error: f.error })));
+    };
+
+    const run = (s: StepDefinition): Promise<'ok' | 'failed' | 'skipped'> => {
+      let pending = settled.get(s.id);
+      if (pending !== undefined) return pending;
+      pending = (async () => {
+        const deps = await Promise.all((s.dependsOn ?? []).map((d) => run(steps.find((x) => x.id === d) as StepDefinition)));
+        if (deps.some((d) => d !== 'ok')) return 'skipped';
+        try {
+          await execute(s);
+          return 'ok';
+        } catch (err) {
+          failures.push({ stepId: s.id, error: toErrorData(err) });
+          return 'failed';
+        }
+      })();
+      settled.set(s.id, pending);
+      return pending;
+    };
+
+    await Promise.all(Phases.map(async (phase) => {
+      const mine = steps.filter((s) => s.phase === phase);
+      const results = await Promise.all(mine.map(run));
+      if (mine.length > 0 && results.every((r) => r === 'ok') && svc.phaseCompleted !== undefined) {
+        const notify = svc.phaseCompleted;
+        await ctx.step(`phase-${phase}`, async () => { await notify(envelope.incidentId, ctx.runId, phase); return { phase }; },
+          { meta: { title: `Phase ${phase} complete`, phase, system: 'firebreak', effect: 'read' } });
+      }
+    }));
+
+    if (failures.length > 0) {
+      if (p.compensateOnFailure === true) await compensate(ctx, steps, outputs, stepContext);
+      const first = failures[0] as { stepId: string; error: ErrorData };
+      throw new FirebreakError(first.error.code, failures.length === 1
+        ? `step ${first.stepId} failed: ${first.error.message}`
+        : `${failures.length} steps failed: ${failures.map((f) => `${f.stepId} (${f.error.message})`).join('; ')}`,
+        { details: { failures }, retryable: false });
+    }
+    return { planHash: plan.hash, steps: Object.keys(outputs).length };
+  };
+}
+
+function retryPolicy(s: StepDefinition): RetryPolicy {
+  if (s.idempotency === 'none') return NO_RETRY;
+  return { ...DEFAULT_RETRY, ...s.retry };
+}
+
+/** An approval counts only for this plan, and under the two-person rule only from someone else. */
+function acceptApproval(payload: unknown, plan: Plan, envelope: RunEnvelope, stepId: string): ApprovalPayload | undefined {
+  if (typeof payload !== 'object' || payload === null) return undefined;
+  const a = payload as Partial<ApprovalPayload>;
+  if (a.planHash !== plan.hash || typeof a.approver !== 'string') return undefined;
+  if (envelope.twoPersonRule && a.approver === envelope.initiator) return undefined;
+  if (a.decision === 'reject') {
+    throw new FirebreakError('APPROVAL_INVALID', `step ${stepId} was rejected by ${a.approver}${a.note === undefined ? '' : `: ${a.note}`}`);
+  }
+  return a.decision === 'approve' ? (a as ApprovalPayload) : undefined;
+}
+
+async function compensate(
+  ctx: WorkflowContext,
+  steps: readonly StepDefinition[],
+  outputs: Record<string, unknown>,
+  stepContext: (s: StepDefinition, c: WorkflowContext, item: undefined, attempt: number, resumed: boolean, signal: AbortSignal) => StepContext<unknown, unknown>,
+): Promise<void> {
+  for (const s of [...steps].reverse()) {
+    const undo = s.compensate;
+    if (undo === undefined || !(s.id in outputs)) continue;
+    await ctx.step(`compensate-${s.id}`, async ({ attempt, resumed, signal }) => { await undo(stepContext(s, ctx, undefined, attempt, resumed, signal), outputs[s.id]); return null; },
+      { meta: { title: `Compensate: ${s.title}`, phase: s.phase, system: s.system, effect: 'mutate' } });
+  }
+}

@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '../lib/canonical.ts';
+import { toErrorData } from '../lib/errors.ts';
+import type { Logger } from '../lib/log.ts';
+import { mapWithConcurrency } from './rate-limit.ts';
+import { topologicalOrder } from './playbook-validate.ts';
+import type { AnyPlaybook, Effect, EvidenceRef, Phase, StepContext, StepDefinition } from './playbook-types.ts';
+import type { FanOutItem } from './runtime-types.ts';
+
+export interface PlanEntry {
+  readonly stepId: string;
+  readonly title: string;
+  readonly phase: Phase;
+  readonly system: string;
+  readonly effect: Effect;
+  readonly item?: string;
+  /** read: a read-only step that ran; change: would change; none: already in the target state; unknown: the check failed. */
+  readonly action: 'read' | 'change' | 'none' | 'unknown';
+  readonly detail: string;
+  readonly approval: boolean;
+}
+
+export interface Plan {
+  readonly playbook: string;
+  readonly version: number;
+  /** SHA-256 over the playbook, its input and every entry: what an approval is bound to. */
+  readonly hash: string;
+  readonly entries: readonly PlanEntry[];
+}
+
+export function needsApproval(s: { readonly approval?: boolean; readonly effect: Effect }): boolean {
+  return s.approval ?? s.effect === 'irreversible';
+}
+
+const PLAN_EVIDENCE: EvidenceRef = { name: 'plan', ref: '(not stored while planning)', sha256: '', bytes: 0 };
+
+/**
+ * The plan: every read-only step runs (its output feeds the checks after it),
+ * every other step only runs its check, per fan-out item. Nothing changes.
+ * A failing read step fails the plan (e.g. an unknown device: refused before
+ * anything changes); a failing check is reported as `unknown`.
+ */
+export async function computePlan<In, Deps>(p: AnyPlaybook, input: In, deps: Deps, log: Logger, signal: AbortSignal): Promise<Plan> {
+  const entries: PlanEntry[] = [];
+  const outputs: Record<string, unknown> = {};
+  const base = (s: StepDefinition<In, Deps>, item: FanOutItem<unknown> | undefined): StepContext<In, Deps> => ({
+    input, deps, signal, log: log.child({ step: s.id }), outputs, item, attempt: 1, resumed: false, planning: true,
+    generate: () => Promise.reject(new Error('steps cannot generate values while planning')),
+    evidence: (name) => Promise.resolve({ ...PLAN_EVIDENCE, name }),
+  });
+  for (const s of topologicalOrder(p.steps as readonly StepDefinition<In, Deps>[])) {
+    const common = { stepId: s.id, title: s.title, phase: s.phase, system: s.system, effect: s.effect, approval: needsApproval(s) };
+    if (s.forEach !== undefined) {
+      const items = await s.forEach.items(base(s, undefined));
+      const checked = await mapWithConcurrency(items, 8, async (item) => (s.check === undefined ? undefined : s.check(base(s, item))));
+      checked.forEach((r, i) => {
+        const key = (items[i] as FanOutItem<unknown>).key;
+        if (r.status === 'rejected') entries.push({ ...common, item: key, action: 'unknown', detail: toErrorData(r.reason).message });
+        else entries.push({ ...common, item: key, action: r.value?.done === true ? 'none' : 'change', detail: r.value?.detail ?? s.title });
+      });
+      if (items.length === 0) entries.push({ ...common, action: 'none', detail: 'no items' });
+      continue;
+    }
+    if (s.effect === 'read') {
+      outputs[s.id] = await s.apply(base(s, undefined));
+      entries.push({ ...common, action: 'read', detail: s.title });
+      continue;
+    }
+    if (s.check === undefined) {
+      entries.push({ ...common, action: 'change', detail: s.title });
+      continue;
+    }
+    try {
+      const r = await s.check(base(s, undefined));
+      if (r.output !== undefined) outputs[s.id] = r.output;
+      entries.push({ ...common, action: r.done ? 'none' : 'change', detail: r.detail });
+    } catch (err) {
+      entries.push({ ...common, action: 'unknown', detail: toErrorData(err).message });
+    }
+  }
+  const hash = createHash('sha256').update(canonicalJson({ playbook: p.id, version: p.version, input, entries })).digest('hex');
+  return { playbook: p.id, version: p.version, hash, entries };
+}

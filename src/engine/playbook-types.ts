@@ -1,0 +1,132 @@
+import type { z } from 'zod';
+import type { Logger } from '../lib/log.ts';
+import type { Secret } from '../lib/secret.ts';
+import type { FanOutItem, RetryPolicy } from './runtime-types.ts';
+
+/** Incident response phases, in order. RTO targets are set per phase. */
+export const Phases = ['containment', 'assessment', 'eradication', 'recovery', 'notification', 'review'] as const;
+export type Phase = (typeof Phases)[number];
+
+/** What a step does to the world. `read` steps run during `plan`; `irreversible` steps need approval by default. */
+export const Effects = ['read', 'mutate', 'irreversible'] as const;
+export type Effect = (typeof Effects)[number];
+
+/** `none` forbids automatic retries: a second attempt could repeat the effect. */
+export const Idempotencies = ['natural', 'keyed', 'none'] as const;
+export type Idempotency = (typeof Idempotencies)[number];
+
+/** The result of a read-only check: is the target state already reached? */
+export interface CheckResult {
+  readonly done: boolean;
+  /** What would change (plan) or what was found, in words: "revoke certificate 0x1f… at acme Sub-CA". */
+  readonly detail: string;
+  /** When done: the output a fresh apply would have produced, for the steps that depend on it. */
+  readonly output?: unknown;
+}
+
+export interface VerifyResult {
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+/** A reference to captured evidence, stored with the incident and cited in the audit trail. */
+export interface EvidenceRef {
+  readonly name: string;
+  readonly ref: string;
+  readonly sha256: string;
+  readonly bytes: number;
+}
+
+/** Where evidence goes (the engine does no I/O itself). */
+export interface EvidenceSink {
+  store(scope: { readonly incidentId: string | null; readonly runId: string; readonly stepId: string }, name: string, data: unknown): Promise<EvidenceRef>;
+}
+
+/** What a step's functions receive. */
+export interface StepContext<In, Deps> {
+  readonly input: In;
+  readonly deps: Deps;
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+  /** Outputs of the steps this one depends on (transitively completed), by step id. */
+  readonly outputs: Readonly<Record<string, unknown>>;
+  /** The fan-out item this call is for, if the step fans out. */
+  readonly item: FanOutItem<unknown> | undefined;
+  readonly attempt: number;
+  /** True when an earlier attempt of this step did not finish (crash, error): check before acting. */
+  readonly resumed: boolean;
+  /** True while planning: nothing may change, evidence is not stored. */
+  readonly planning: boolean;
+  /** A secret generated once per run (and per item), sealed in the journal before it is returned. */
+  readonly generate: (name: string, fn: () => Secret | Promise<Secret>) => Promise<Secret>;
+  readonly evidence: (name: string, data: unknown) => Promise<EvidenceRef>;
+}
+
+export interface StepDefinition<In = unknown, Deps = unknown> {
+  readonly id: string;
+  readonly title: string;
+  readonly phase: Phase;
+  /** The target system ("step-ca", "wireguard", "thingsboard"…): groups the plan and keys the rate limit. */
+  readonly system: string;
+  readonly effect: Effect;
+  readonly idempotency: Idempotency;
+  readonly dependsOn?: readonly string[];
+  /** Conditions this step needs ("vault.unsealed"); checked statically against the order of the steps. */
+  readonly requires?: readonly string[];
+  readonly establishes?: readonly string[];
+  readonly invalidates?: readonly string[];
+  /** Needs an approval bound to the plan. Defaults to true for irreversible steps. */
+  readonly approval?: boolean;
+  /** Text shown to the approver (e.g. the manual steps for an offline CA). */
+  readonly approvalNote?: string;
+  readonly retry?: Partial<RetryPolicy>;
+  readonly timeoutMs?: number;
+  /** Fan out over items: one journaled apply per item, bounded concurrency, failures isolated. */
+  readonly forEach?: {
+    readonly items: (ctx: StepContext<In, Deps>) => Promise<readonly FanOutItem<unknown>[]>;
+    readonly concurrency?: number;
+  };
+  /** Read-only: has the target state been reached already? Missing = always apply. */
+  readonly check?: (ctx: StepContext<In, Deps>) => Promise<CheckResult>;
+  readonly apply: (ctx: StepContext<In, Deps>) => Promise<unknown>;
+  /** Independent confirmation that the effect holds; a failed verify fails the step. */
+  readonly verify?: (ctx: StepContext<In, Deps>, output: unknown) => Promise<VerifyResult>;
+  /** Undoes the step, when undoing makes sense; run only if the playbook asks for it on failure. */
+  readonly compensate?: (ctx: StepContext<In, Deps>, output: unknown) => Promise<void>;
+}
+
+/** What a playbook needs from the running application to build its connectors. */
+export interface PlaybookEnv {
+  readonly config: unknown;
+  readonly log: Logger;
+}
+
+export interface PlaybookDefinition<In = unknown, Deps = unknown> {
+  readonly id: string;
+  readonly title: string;
+  readonly summary: string;
+  readonly version: number;
+  /** Incident kind opened for a run of this playbook. */
+  readonly incidentKind: string;
+  readonly severity: 'low' | 'medium' | 'high' | 'critical';
+  readonly input: z.ZodType<In>;
+  /** Phase RTO targets in ms (overridable in config). */
+  readonly rto: Partial<Record<Phase, number>>;
+  /** Conditions that hold when the playbook starts. */
+  readonly assumes?: readonly string[];
+  /** Affected entities for the incident record, from the input. */
+  readonly entities?: (input: In) => readonly { readonly type: string; readonly id: string }[];
+  /** Run compensations of completed steps, newest first, when the run fails. */
+  readonly compensateOnFailure?: boolean;
+  readonly connect: (env: PlaybookEnv, input: In) => Promise<Deps>;
+  readonly steps: readonly StepDefinition<In, Deps>[];
+}
+
+/** Identity function that lets TypeScript infer `In` and `Deps` for a playbook literal. */
+export function definePlaybook<In, Deps>(p: PlaybookDefinition<In, Deps>): PlaybookDefinition<In, Deps> {
+  return p;
+}
+
+/** A playbook with its type parameters erased, as registries hold them. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the registry is heterogeneous; each playbook is type-checked where it is defined
+export type AnyPlaybook = PlaybookDefinition<any, any>;
