@@ -21,6 +21,12 @@ export default tseslint.config(
     },
   },
   {
+    // Plain JavaScript tools (the auditor's standalone verifier) are not part of the TS project.
+    files: ['**/*.mjs', '**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: { process: 'readonly', Buffer: 'readonly' } },
+  },
+  {
     // Practice 1: the engine does no I/O of its own and knows no connector.
     files: ['src/engine/**/*.ts'],
     rules: {
