@@ -1,4 +1,5 @@
-import { hash as digest } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { Writable } from 'node:stream';
@@ -7,8 +8,9 @@ import { FirebreakError } from '../lib/errors.ts';
 import { redact } from '../lib/redact.ts';
 import { transaction } from '../store/sqlite-db.ts';
 import { verifySignature, type CheckpointSigner } from './audit-signer.ts';
+import { GENESIS_HASH, chainHash, verifyRange, type RangeResult } from './audit-chain.ts';
 
-export const GENESIS_HASH = '0'.repeat(64);
+export { GENESIS_HASH, chainHash } from './audit-chain.ts';
 
 export interface AuditInput {
   readonly kind: string;
@@ -36,11 +38,6 @@ export interface Checkpoint {
 export type VerifyResult =
   | { readonly ok: true; readonly entries: number; readonly checkpoints: number; readonly head: string }
   | { readonly ok: false; readonly entries: number; readonly checkpoints: number; readonly firstBad: { readonly seq: number; readonly reason: string } };
-
-/** The hash of an entry: SHA-256 (hex) over the previous hash, a newline and the entry's canonical JSON. */
-export function chainHash(prev: string, entryText: string): string {
-  return digest('sha256', `${prev}\n${entryText}`, 'hex');
-}
 
 /** The bytes a checkpoint signature covers. */
 export function checkpointPayload(c: Omit<Checkpoint, 'signature'>): Buffer {
@@ -80,7 +77,7 @@ export class AuditLog {
     this.#anchor = o.anchorFile;
     this.#now = o.now ?? (() => new Date());
     this.#head = o.db.prepare('SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1');
-    this.#insert = o.db.prepare('INSERT INTO audit_entries (seq, ts, kind, incident_id, run_id, entry, hash) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    this.#insert = o.db.prepare('INSERT INTO audit_entries (seq, entry, hash) VALUES (?, ?, ?)');
   }
 
   get publicKeyPem(): string {
@@ -114,7 +111,7 @@ export class AuditLog {
         };
         const text = canonicalJson(entry);
         const hash = chainHash(prev, text);
-        this.#insert.run(seq, ts, input.kind, input.incidentId ?? null, input.runId ?? null, text, hash);
+        this.#insert.run(seq, text, hash);
         out.push({ ...entry, hash });
         prev = hash;
         if (seq % this.#every === 0) this.#writeCheckpoint(seq, hash);
@@ -151,38 +148,23 @@ export class AuditLog {
 
   /**
    * Recomputes the chain from the first entry, checks that sequence numbers
-   * have no gap, that the indexed columns agree with the hashed text, every
+   * have no gap and match the hashed text, every
    * checkpoint's signature and hash, and the anchor outside the database.
-   * Names the first bad entry.
+   * Names the first bad entry. Long logs are verified in parallel ranges.
    */
-  verify(): VerifyResult {
+  async verify(): Promise<VerifyResult> {
     const checkpoints = this.#db.prepare('SELECT * FROM audit_checkpoints ORDER BY seq').all().map(toCheckpoint);
-    const bySeq = new Map(checkpoints.map((c) => [c.seq, c]));
-    let prev = GENESIS_HASH;
-    let expected = 1;
-    const bad = (seq: number, reason: string): VerifyResult => ({ ok: false, entries: expected - 1, checkpoints: checkpoints.length, firstBad: { seq, reason } });
-    for (const row of this.#db.prepare('SELECT seq, kind, incident_id, run_id, entry, hash FROM audit_entries ORDER BY seq').iterate()) {
-      const seq = Number(row['seq']);
-      const text = String(row['entry']);
-      if (seq !== expected) return bad(expected, seq > expected ? `entries #${expected}–#${seq - 1} are missing (deleted)` : `entry #${seq} is out of order`);
-      if (chainHash(prev, text) !== row['hash']) {
-        return bad(seq, prev === GENESIS_HASH || seq === 1 ? 'content does not match its hash (edited)' : 'content does not match its hash, or the entry before it was removed or reordered (edited)');
-      }
-      const parsed = JSON.parse(text) as { seq?: unknown; kind?: unknown; incidentId?: unknown; runId?: unknown };
-      if (parsed.seq !== seq || parsed.kind !== row['kind'] || (parsed.incidentId ?? null) !== row['incident_id'] || (parsed.runId ?? null) !== row['run_id']) {
-        return bad(seq, 'indexed columns (seq, kind, incident, run) do not match the hashed entry (edited or reordered)');
-      }
-      const c = bySeq.get(seq);
-      if (c !== undefined) {
-        if (c.hash !== row['hash']) return bad(seq, `checkpoint at #${seq} records another hash (entry or checkpoint edited)`);
-        if (!verifySignature(this.#signer.publicKeyPem, checkpointPayload(c), c.signature)) return bad(seq, `checkpoint at #${seq} has an invalid signature (forged)`);
-      }
-      prev = row['hash'];
-      expected += 1;
+    const last = Number(this.#db.prepare('SELECT coalesce(max(seq), 0) AS n FROM audit_entries').get()?.['n'] ?? 0);
+    const bad = (seq: number, reason: string): VerifyResult => ({ ok: false, entries: Math.max(0, seq - 1), checkpoints: checkpoints.length, firstBad: { seq, reason } });
+    const chain = await this.#verifyChain(last);
+    const firstBad = chain.find((r): r is Extract<RangeResult, { ok: false }> => !r.ok);
+    if (firstBad !== undefined) return bad(firstBad.seq, firstBad.reason);
+    const hashAt = this.#db.prepare('SELECT hash FROM audit_entries WHERE seq = ?');
+    for (const c of checkpoints) {
+      if (c.seq > last) return bad(last + 1, `the log ends at #${last} but a checkpoint covers #${c.seq} (truncated)`);
+      if (hashAt.get(c.seq)?.['hash'] !== c.hash) return bad(c.seq, `checkpoint at #${c.seq} records another hash (entry or checkpoint edited)`);
+      if (!verifySignature(this.#signer.publicKeyPem, checkpointPayload(c), c.signature)) return bad(c.seq, `checkpoint at #${c.seq} has an invalid signature (forged)`);
     }
-    const last = expected - 1;
-    const beyond = checkpoints.find((c) => c.seq > last);
-    if (beyond !== undefined) return bad(last + 1, `the log ends at #${last} but a checkpoint covers #${beyond.seq} (truncated)`);
     if (this.#anchor !== undefined) {
       let anchor: Checkpoint | undefined;
       try {
@@ -193,11 +175,31 @@ export class AuditLog {
       if (anchor !== undefined) {
         if (!verifySignature(this.#signer.publicKeyPem, checkpointPayload(anchor), anchor.signature)) return bad(anchor.seq, `the anchor file ${this.#anchor} has an invalid signature`);
         if (anchor.seq > last) return bad(last + 1, `the log ends at #${last} but the anchor (${this.#anchor}) records #${anchor.seq} (truncated)`);
-        const at = this.#db.prepare('SELECT hash FROM audit_entries WHERE seq = ?').get(anchor.seq);
-        if (at?.['hash'] !== anchor.hash) return bad(anchor.seq, `entry #${anchor.seq} differs from the anchor's hash (rewritten)`);
+        if (hashAt.get(anchor.seq)?.['hash'] !== anchor.hash) return bad(anchor.seq, `entry #${anchor.seq} differs from the anchor's hash (rewritten)`);
       }
     }
-    return { ok: true, entries: last, checkpoints: checkpoints.length, head: prev };
+    const head = last === 0 ? GENESIS_HASH : String(hashAt.get(last)?.['hash']);
+    return { ok: true, entries: last, checkpoints: checkpoints.length, head };
+  }
+
+  /** One range inline for short logs; one range per core in worker threads for long ones. */
+  async #verifyChain(last: number): Promise<RangeResult[]> {
+    const path = this.#db.location();
+    const workers = Math.min(availableParallelism(), 8);
+    if (last < PARALLEL_FROM || path === null || workers < 2) return last === 0 ? [] : [verifyRange(this.#db, 1, last, GENESIS_HASH)];
+    const size = Math.ceil(last / workers);
+    const prevOf = this.#db.prepare('SELECT hash FROM audit_entries WHERE seq = ?');
+    const ranges = Array.from({ length: workers }, (_, i) => ({ from: i * size + 1, to: Math.min(last, (i + 1) * size) })).filter((r) => r.from <= r.to);
+    return Promise.all(ranges.map(({ from, to }) => {
+      const prevRow = from === 1 ? undefined : prevOf.get(from - 1);
+      if (from > 1 && prevRow === undefined) return { ok: false, seq: from - 1, reason: `entry #${from - 1} is missing (deleted)` } satisfies RangeResult;
+      const prev = from === 1 ? GENESIS_HASH : String(prevRow?.['hash']);
+      return new Promise<RangeResult>((resolve, reject) => {
+        const w = new Worker(new URL('./audit-verify-worker.ts', import.meta.url), { workerData: { path, from, to, prev } });
+        w.once('message', (m: RangeResult) => { resolve(m); });
+        w.once('error', reject);
+      });
+    }));
   }
 
   list(filter: { incidentId?: string; runId?: string; afterSeq?: number; limit?: number } = {}): AuditEntry[] {
@@ -240,6 +242,9 @@ export class AuditLog {
   }
 }
 
+/** Below this many entries a single thread is faster than starting workers. */
+const PARALLEL_FROM = 50_000;
+
 function toCheckpoint(r: Record<string, unknown>): Checkpoint {
   return { seq: Number(r['seq']), hash: String(r['hash']), ts: String(r['ts']), keyId: String(r['key_id']), signature: String(r['signature']) };
 }
@@ -250,7 +255,7 @@ function toEntry(r: Record<string, unknown>): AuditEntry {
 }
 
 /** Fails with AUDIT_TAMPERED when verification fails. */
-export function assertAuditIntact(log: AuditLog): void {
-  const v = log.verify();
+export async function assertAuditIntact(log: AuditLog): Promise<void> {
+  const v = await log.verify();
   if (!v.ok) throw new FirebreakError('AUDIT_TAMPERED', `audit trail fails verification at entry #${v.firstBad.seq}: ${v.firstBad.reason}`);
 }
