@@ -192,7 +192,7 @@ export class AuditLog {
     const ranges = Array.from({ length: workers }, (_, i) => ({ from: i * size + 1, to: Math.min(last, (i + 1) * size) })).filter((r) => r.from <= r.to);
     return Promise.all(ranges.map(({ from, to }) => {
       const prevRow = from === 1 ? undefined : prevOf.get(from - 1);
-      if (from > 1 && prevRow === undefined) return { ok: false, seq: from - 1, reason: `entry #${from - 1} is missing (deleted)` } satisfies RangeResult;
+      if (from > 1 && prevRow === undefined) return Promise.resolve<RangeResult>({ ok: false, seq: from - 1, reason: `entry #${from - 1} is missing (deleted)` });
       const prev = from === 1 ? GENESIS_HASH : String(prevRow?.['hash']);
       return new Promise<RangeResult>((resolve, reject) => {
         const w = new Worker(new URL('./audit-verify-worker.ts', import.meta.url), { workerData: { path, from, to, prev } });
