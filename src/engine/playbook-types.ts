@@ -119,6 +119,8 @@ export interface PlaybookDefinition<In = unknown, Deps = unknown> {
   /** Run compensations of completed steps, newest first, when the run fails. */
   readonly compensateOnFailure?: boolean;
   readonly connect: (env: PlaybookEnv, input: In) => Promise<Deps>;
+  /** Inputs for `firebreak drill` against the lab (tenant "acme", devices "device-001"…). */
+  readonly drillInput?: Readonly<Record<string, unknown>>;
   readonly steps: readonly StepDefinition<In, Deps>[];
 }
 

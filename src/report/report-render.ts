@@ -46,7 +46,7 @@ function markdown(r: IncidentReport): string {
     if (run.error !== null) L.push(`> ${run.error.code}: ${mdCell(run.error.message)}`, '');
     L.push('| Step | Phase | System | Effect | Result | Attempts | Duration | Verification |', '|---|---|---|---|---|---|---|---|');
     for (const a of run.actions) {
-      const result = a.status === 'completed' ? (a.outcome === 'already' ? 'already done' : 'applied') : `${a.status}${a.error === undefined ? '' : `: ${a.error.message}`}`;
+      const result = a.status === 'completed' ? (a.outcome === 'already' ? `already done${a.detail === undefined ? '' : ` (${a.detail})`}` : 'applied') : `${a.status}${a.error === undefined ? '' : `: ${a.error.message}`}`;
       L.push(`| ${mdCell(a.title)}${a.item === undefined ? '' : ` (${mdCell(a.item)})`} | ${a.phase} | ${a.system} | ${a.effect} | ${mdCell(result)} | ${a.attempts} | ${dur(a.durationMs)} | ${mdCell(a.verified ?? '–')} |`);
     }
     L.push('');

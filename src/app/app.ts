@@ -1,0 +1,240 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { DatabaseSync } from 'node:sqlite';
+import { FirebreakError } from '../lib/errors.ts';
+import { silentLogger, type Logger } from '../lib/log.ts';
+import { createSealer, loadJournalKey } from '../lib/sealer.ts';
+import { openDatabase } from '../store/sqlite-db.ts';
+import { JournalStore } from '../store/journal-store.ts';
+import { createEmbeddedRuntime, type JournalEvent } from '../engine/runtime-embedded.ts';
+import { approvalSignal, parseInput, playbookWorkflow, type ApprovalPayload, type RunEnvelope } from '../engine/playbook-executor.ts';
+import { computePlan, needsApproval, type Plan } from '../engine/playbook-plan.ts';
+import { assertValidPlaybook } from '../engine/playbook-validate.ts';
+import type { AnyPlaybook, Phase } from '../engine/playbook-types.ts';
+import type { DurableRuntime, RunOutcome, RunRecord } from '../engine/runtime-types.ts';
+import { IncidentStore, STATUS_AFTER_PHASE } from '../incidents/incident-store.ts';
+import { createEvidenceStore } from '../incidents/evidence-store.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+
+/** What the application needs from the loaded configuration. */
+export interface AppSettings {
+  readonly stateDir: string;
+  readonly journalKeyFile: string;
+  readonly twoPersonRule: boolean;
+  /** Requests per second per target system kind. */
+  readonly rateLimits: Readonly<Record<string, number>>;
+  /** Per playbook, per phase RTO overrides (ms). */
+  readonly rto: Readonly<Record<string, Partial<Record<Phase, number>>>>;
+  /** The validated configuration as playbooks see it. */
+  readonly config: unknown;
+}
+
+export interface AppOptions {
+  readonly settings: AppSettings;
+  readonly playbooks: readonly AnyPlaybook[];
+  readonly logger?: Logger;
+  readonly waitMode?: 'block' | 'suspend';
+  /** Builds the audit log over the opened database. */
+  readonly audit: (db: DatabaseSync) => AuditLog;
+  readonly pollMs?: number;
+}
+
+export interface StartRequest {
+  readonly playbook: string;
+  readonly input: unknown;
+  readonly initiator: string;
+  readonly yes: boolean;
+  readonly incidentId?: string;
+  readonly detectedAt?: string;
+}
+
+/**
+ * The application services the CLI and the HTTP server both call: one place
+ * that wires config, journal, audit, runtime, incidents and playbooks.
+ */
+export class App {
+  readonly settings: AppSettings;
+  readonly db: DatabaseSync;
+  readonly journal: JournalStore;
+  readonly runtime: DurableRuntime;
+  readonly incidents: IncidentStore;
+  readonly audit: AuditLog;
+  readonly playbooks: readonly AnyPlaybook[];
+  readonly log: Logger;
+  readonly #incidentOfRun = new Map<string, string | null>();
+
+  constructor(o: AppOptions) {
+    this.settings = o.settings;
+    this.log = o.logger ?? silentLogger;
+    this.playbooks = o.playbooks;
+    for (const p of o.playbooks) assertValidPlaybook(p);
+    this.db = openDatabase(join(o.settings.stateDir, 'firebreak.db'));
+    this.journal = new JournalStore(this.db);
+    this.incidents = new IncidentStore(this.db);
+    this.audit = o.audit(this.db);
+    const sealer = createSealer(loadJournalKey(o.settings.journalKeyFile));
+    this.runtime = createEmbeddedRuntime({
+      db: this.db, sealer, waitMode: o.waitMode ?? 'block', ...(o.pollMs === undefined ? {} : { pollMs: o.pollMs }),
+      onJournal: (e) => { this.#onJournal(e); },
+    });
+    for (const [system, perSecond] of Object.entries(o.settings.rateLimits)) this.runtime.setRateLimit(system, { perSecond });
+    const evidence = createEvidenceStore(o.settings.stateDir, (scope, ref) => {
+      this.audit.append({ kind: 'evidence.captured', actor: 'firebreak', ...(scope.incidentId === null ? {} : { incidentId: scope.incidentId }), runId: scope.runId, stepId: scope.stepId, data: { ...ref } });
+      if (scope.incidentId !== null) this.incidents.addEvent(scope.incidentId, 'evidence.captured', `evidence ${ref.name} captured by ${scope.stepId}`, { ...ref });
+    });
+    for (const p of o.playbooks) {
+      this.runtime.register(p.id, playbookWorkflow(p, {
+        env: { config: o.settings.config, log: this.log },
+        evidence,
+        log: this.log,
+        phaseCompleted: async (incidentId, runId, phase) => {
+          if (incidentId === null) return;
+          this.incidents.addEvent(incidentId, 'phase.completed', `${phase} completed by run ${runId}`, { phase, runId });
+          const status = STATUS_AFTER_PHASE[phase];
+          if (status !== undefined && this.incidents.advance(incidentId, status, `${phase} phase of ${runId} completed`)) {
+            this.audit.append({ kind: 'incident.status', actor: 'firebreak', incidentId, runId, data: { status, phase } });
+          }
+        },
+      }));
+    }
+  }
+
+  playbook(id: string): AnyPlaybook {
+    const p = this.playbooks.find((x) => x.id === id);
+    if (p === undefined) throw new FirebreakError('NOT_FOUND', `no playbook "${id}"; known: ${this.playbooks.map((x) => x.id).join(', ') || '(none)'}`);
+    return p;
+  }
+
+  /** Runs only read steps and checks: what would change, per system and per item. */
+  async plan(playbookId: string, rawInput: unknown): Promise<Plan> {
+    const p = this.playbook(playbookId);
+    const input: unknown = parseInput(p, rawInput);
+    const deps: unknown = await p.connect({ config: this.settings.config, log: this.log }, input);
+    return computePlan(p, input, deps, this.log, AbortSignal.timeout(120_000));
+  }
+
+  /** Opens (or joins) the incident, journals the run and executes it. */
+  async start(req: StartRequest): Promise<{ runId: string; incidentId: string; outcome: RunOutcome }> {
+    const p = this.playbook(req.playbook);
+    const input: unknown = parseInput(p, req.input);
+    if (req.yes && this.settings.twoPersonRule) {
+      throw new FirebreakError('APPROVAL_INVALID', 'the two-person rule is on (approvals.twoPersonRule): --yes is refused; another person approves with `firebreak approve <run>`');
+    }
+    const incident = req.incidentId === undefined
+      ? this.incidents.create({
+        kind: p.incidentKind, title: `${p.title}${describeEntities(p, input)}`, severity: p.severity,
+        ...(req.detectedAt === undefined ? {} : { detectedAt: req.detectedAt }),
+        entities: p.entities?.(input) ?? [], rto: { ...p.rto, ...this.settings.rto[p.id] },
+      })
+      : this.incidents.get(req.incidentId);
+    const runId = newRunId();
+    this.#incidentOfRun.set(runId, incident.id);
+    const envelope: RunEnvelope = { playbook: p.id, input, initiator: req.initiator, incidentId: incident.id, twoPersonRule: this.settings.twoPersonRule, autoApprove: req.yes };
+    this.audit.append({ kind: 'run.requested', actor: req.initiator, incidentId: incident.id, runId, data: { playbook: p.id, input, autoApprove: req.yes } });
+    this.incidents.addEvent(incident.id, 'run.started', `run ${runId} of ${p.id} started by ${req.initiator}`, { runId, playbook: p.id });
+    const outcome = await this.runtime.start({ runId, workflow: p.id, input: envelope, initiator: req.initiator, incidentId: incident.id });
+    this.#finished(incident.id, outcome);
+    return { runId, incidentId: incident.id, outcome };
+  }
+
+  async resume(runRef: string, actor: string): Promise<RunOutcome> {
+    const run = this.run(runRef);
+    this.audit.append({ kind: 'run.resumed', actor, ...(run.incidentId === null ? {} : { incidentId: run.incidentId }), runId: run.id });
+    const outcome = await this.runtime.resume(run.id);
+    if (run.incidentId !== null) this.#finished(run.incidentId, outcome);
+    return outcome;
+  }
+
+  async cancel(runRef: string, actor: string): Promise<RunRecord> {
+    const run = this.run(runRef);
+    this.audit.append({ kind: 'run.cancel-requested', actor, ...(run.incidentId === null ? {} : { incidentId: run.incidentId }), runId: run.id });
+    await this.runtime.cancel(run.id, `cancelled by ${actor}`);
+    return this.run(run.id);
+  }
+
+  /**
+   * Approves (or rejects) the plan of a run: every approval gate of the
+   * playbook, or one step. Refused when the approver is the initiator under
+   * the two-person rule, or when the run has no plan yet.
+   */
+  async approve(req: { runRef: string; approver: string; decision: 'approve' | 'reject'; note?: string; step?: string }): Promise<{ run: RunRecord; steps: string[]; planHash: string }> {
+    const run = this.run(req.runRef);
+    const envelope = run.input as RunEnvelope;
+    const plan = this.journal.getStep(run.id, 'plan')?.output as Plan | null | undefined;
+    if (plan === undefined || plan === null) throw new FirebreakError('CONFLICT', `run ${run.id} has no plan yet: nothing to approve`);
+    if (this.settings.twoPersonRule && req.approver === envelope.initiator) {
+      throw new FirebreakError('APPROVAL_INVALID', `two-person rule: ${req.approver} started run ${run.id} and cannot approve it`);
+    }
+    const p = this.playbook(run.workflow);
+    const gates = p.steps.filter((s) => needsApproval(s)).map((s) => s.id);
+    if (req.step !== undefined && !gates.includes(req.step)) throw new FirebreakError('NOT_FOUND', `step "${req.step}" of ${p.id} needs no approval (gated steps: ${gates.join(', ') || 'none'})`);
+    const steps = req.step === undefined ? gates : [req.step];
+    const payload: ApprovalPayload = { planHash: plan.hash, approver: req.approver, decision: req.decision, ...(req.note === undefined ? {} : { note: req.note }) };
+    for (const s of steps) await this.runtime.signal(run.id, approvalSignal(s), payload);
+    this.audit.append({ kind: req.decision === 'approve' ? 'approval.granted' : 'approval.rejected', actor: req.approver, ...(run.incidentId === null ? {} : { incidentId: run.incidentId }), runId: run.id, data: { steps, planHash: plan.hash, ...(req.note === undefined ? {} : { note: req.note }) } });
+    if (run.incidentId !== null) this.incidents.addEvent(run.incidentId, `approval.${req.decision}`, `${req.approver} ${req.decision === 'approve' ? 'approved' : 'rejected'} ${steps.join(', ')} of run ${run.id}`, { planHash: plan.hash });
+    return { run, steps, planHash: plan.hash };
+  }
+
+  /** A run by id or unique prefix. */
+  run(ref: string): RunRecord {
+    const exact = this.journal.getRun(ref);
+    if (exact !== undefined) return exact;
+    const found = this.journal.findRuns(ref);
+    if (found.length === 1 && found[0] !== undefined) return found[0];
+    if (found.length > 1) throw new FirebreakError('CONFLICT', `run id "${ref}" is ambiguous: ${found.map((r) => r.id).join(', ')}`);
+    throw new FirebreakError('NOT_FOUND', `no run "${ref}" (firebreak runs list shows them)`);
+  }
+
+  async close(): Promise<void> {
+    await this.runtime.close();
+    // Sign the head so that truncating what this process wrote is detected.
+    this.audit.checkpoint();
+    this.db.close();
+  }
+
+  #finished(incidentId: string, outcome: RunOutcome): void {
+    const msg = outcome.status === 'waiting' ? 'waits for approval' : `ended ${outcome.status}${outcome.error === undefined ? '' : `: ${outcome.error.message}`}`;
+    this.incidents.addEvent(incidentId, `run.${outcome.status}`, `run ${outcome.runId} ${msg}`, { runId: outcome.runId });
+  }
+
+  #onJournal(e: JournalEvent): void {
+    let incidentId = this.#incidentOfRun.get(e.runId);
+    if (incidentId === undefined) {
+      incidentId = this.journal.getRun(e.runId)?.incidentId ?? null;
+      this.#incidentOfRun.set(e.runId, incidentId);
+    }
+    const ids = { ...(incidentId === null ? {} : { incidentId }), runId: e.runId };
+    switch (e.type) {
+      case 'run':
+        this.audit.append({ kind: `run.${e.status}`, actor: 'firebreak', ...ids, ...(e.error === undefined ? {} : { data: { error: e.error } }) });
+        return;
+      case 'step': {
+        // The plan can list thousands of items: the audit entry cites its hash, the journal keeps the rest.
+        const plan = e.stepId === 'plan' ? (e.output as Plan | null | undefined) : undefined;
+        const output = plan === undefined ? e.output : { planHash: plan?.hash, entries: plan?.entries.length };
+        this.audit.append({
+          kind: e.kind === 'generate' ? 'secret.generated' : `step.${e.status}`, actor: 'firebreak', ...ids, stepId: e.stepId,
+          data: { attempt: e.attempt, ...pick(e.meta, ['title', 'phase', 'system', 'effect', 'item']), ...(output === undefined ? {} : { output }), ...(e.error === undefined ? {} : { error: e.error }) },
+        });
+        return;
+      }
+      case 'signal':
+        this.audit.append({ kind: 'signal.accepted', actor: (e.payload as { approver?: string } | null)?.approver ?? 'unknown', ...ids, data: { name: e.name, payload: e.payload } });
+        return;
+    }
+  }
+}
+
+function pick(o: Readonly<Record<string, unknown>>, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
+}
+
+function newRunId(): string {
+  return `run-${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(4).toString('hex')}`;
+}
+
+function describeEntities(p: AnyPlaybook, input: unknown): string {
+  const entities = p.entities?.(input) ?? [];
+  return entities.length === 0 ? '' : `: ${entities.map((e) => `${e.type} ${e.id}`).join(', ')}`;
+}

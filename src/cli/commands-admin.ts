@@ -1,0 +1,90 @@
+import { existsSync, writeFileSync, createWriteStream } from 'node:fs';
+import type { Command } from 'commander';
+import { FirebreakError } from '../lib/errors.ts';
+import { loadAppConfig, probeSystems } from '../app/app-open.ts';
+import { starterConfig } from '../config/index.ts';
+import { globals, outFor, withApp, loggerFor } from './cli-context.ts';
+
+export function registerAdminCommands(program: Command): void {
+  program.command('init')
+    .description('Write a commented starter firebreak.yaml (credentials as env:/file:/vault: references, never inline)')
+    .argument('[file]', 'where to write it (default: the --config path)')
+    .option('--force', 'overwrite an existing file', false)
+    .addHelpText('after', '\nExamples:\n  firebreak init\n  firebreak init /etc/firebreak/firebreak.yaml')
+    .action((file: string | undefined, o: { force: boolean }, cmd: Command) => {
+      const g = globals(cmd);
+      const out = outFor(g);
+      const path = file ?? g.config;
+      if (existsSync(path) && !o.force) throw new FirebreakError('CONFLICT', `${path} exists; use --force to overwrite it`);
+      writeFileSync(path, starterConfig(), { mode: 0o640 });
+      if (g.json) out.data({ written: path });
+      else out.line(`Wrote ${path}. Edit it, export the variables it references, then run: firebreak check`);
+    });
+
+  program.command('check')
+    .description('Validate the configuration and probe connectivity to every configured system')
+    .option('--no-probe', 'validate only; do not contact any system')
+    .addHelpText('after', '\nExit code 0 when the configuration is valid and every system answered, 3 when the configuration is invalid, 7 when a system is unreachable.')
+    .action(async (o: { probe: boolean }, cmd: Command) => {
+      const g = globals(cmd);
+      const out = outFor(g);
+      const loaded = loadAppConfig(g.config);
+      const results = o.probe ? await probeSystems(loaded, loggerFor(g)) : [];
+      if (g.json) {
+        out.data({ config: loaded.path, valid: true, warnings: loaded.warnings, systems: results });
+      } else {
+        out.line(out.style('green', `✔ ${loaded.path} is valid`));
+        for (const w of loaded.warnings) out.line(out.style('yellow', `  warning: ${w.path}: ${w.message}`));
+        if (results.length > 0) {
+          out.line();
+          out.table(['SCOPE', 'SYSTEM', 'ENDPOINT', 'RESULT', 'TIME'], results.map((r) => [r.scope, r.system, r.endpoint, r.ok ? out.style('green', `ok ${r.detail}`) : out.style('red', `✖ ${r.detail}`), `${r.ms} ms`]));
+        }
+      }
+      if (results.some((r) => !r.ok)) process.exitCode = 7;
+    });
+
+  const audit = program.command('audit').description('Verify, export or follow the tamper-evident audit trail');
+  audit.command('verify')
+    .description('Recompute the hash chain and check every signed checkpoint; names the first bad entry')
+    .action(async (_o: unknown, cmd: Command) => {
+      const g = globals(cmd);
+      const out = outFor(g);
+      await withApp(g, async (app) => {
+        const v = (await app.audit.verify());
+        if (g.json) out.data(v);
+        else if (v.ok) out.line(out.style('green', `✔ audit trail intact: ${v.entries} entries, ${v.checkpoints} signed checkpoint(s)`));
+        else out.line(out.style('red', `✖ audit trail fails verification after ${v.entries} good entries: first bad entry #${v.firstBad.seq}: ${v.firstBad.reason}`));
+        if (!v.ok) throw new FirebreakError('AUDIT_TAMPERED', `audit trail fails verification at entry #${v.firstBad.seq}: ${v.firstBad.reason}`);
+      });
+    });
+  audit.command('export')
+    .description('Write the audit trail as JSON lines that an auditor verifies without Firebreak (tools/verify-audit-export.mjs)')
+    .option('-o, --out <file>', 'write to this file instead of standard output')
+    .action(async (o: { out?: string }, cmd: Command) => {
+      const g = globals(cmd);
+      const out = outFor(g);
+      await withApp(g, async (app) => {
+        const stream = o.out === undefined ? process.stdout : createWriteStream(o.out, { mode: 0o600 });
+        const n = await app.audit.export(stream);
+        if (o.out !== undefined) {
+          await new Promise<void>((resolve, reject) => { stream.end(() => { resolve(); }); stream.on('error', reject); });
+          out.err(`Exported ${n} entries to ${o.out}; verify with: node tools/verify-audit-export.mjs ${o.out}`);
+        }
+      });
+    });
+  audit.command('tail')
+    .description('The latest audit entries')
+    .option('-n, --lines <n>', 'how many', '20')
+    .option('--incident <id>', 'only entries of this incident')
+    .action(async (o: { lines: string; incident?: string }, cmd: Command) => {
+      const g = globals(cmd);
+      const out = outFor(g);
+      await withApp(g, async (app) => {
+        const n = Number(o.lines);
+        if (!Number.isInteger(n) || n <= 0) throw new FirebreakError('USAGE', `--lines must be a positive integer (got "${o.lines}")`);
+        const entries = o.incident === undefined ? app.audit.tail(n) : app.audit.list({ incidentId: app.incidents.get(o.incident).id }).slice(-n);
+        if (g.json) { out.data(entries); return; }
+        for (const e of entries) out.line(`${out.style('dim', `#${e.seq} ${e.ts}`)} ${e.kind.padEnd(20)} ${e.actor}${e.runId === undefined ? '' : ` ${e.runId}`}${e.stepId === undefined ? '' : ` ${e.stepId}`}`);
+      });
+    });
+}

@@ -1,0 +1,100 @@
+import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { FirebreakError } from '../lib/errors.ts';
+import { startLab } from '../lab/lab.ts';
+import { loadConfig } from '../config/index.ts';
+import { openApp } from '../app/app-open.ts';
+import { buildReport } from '../report/report-model.ts';
+import { renderReport } from '../report/report-render.ts';
+import { PLAYBOOKS } from '../playbooks/index.ts';
+import { actor, globals, loggerFor, outFor } from './cli-context.ts';
+import { createTaskList } from './task-list.ts';
+import { formatDuration } from './output.ts';
+import { parseInputArgs } from './playbook-options.ts';
+
+interface DrillOptions { devices: string; latency: string; jitter: string; errorRate: string; timeoutRate: string; seed: string; dir?: string }
+
+function num(name: string, v: string, min: number, max: number): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max) throw new FirebreakError('USAGE', `${name} must be a number from ${min} to ${max} (got "${v}")`);
+  return n;
+}
+
+export function registerDrillCommand(program: Command): void {
+  program.command('drill')
+    .description('Rehearse a playbook end to end against the built-in lab (simulated step-ca, ThingsBoard, hawkBit, WireGuard) and measure it against its RTO targets')
+    .argument('[playbook]', 'playbook id (default: every playbook, one after the other)')
+    .argument('[inputs...]', 'the playbook\'s inputs as --name value (default: its drill inputs)')
+    .allowUnknownOption(true)
+    .option('--devices <n>', 'devices in the lab tenant', '3')
+    .option('--latency <ms>', 'added to every lab API call', '0')
+    .option('--jitter <ms>', 'random ± added to the latency', '0')
+    .option('--error-rate <p>', 'probability (0..1) that a lab call answers 503', '0')
+    .option('--timeout-rate <p>', 'probability (0..1) that a lab call never answers', '0')
+    .option('--seed <n>', 'seed of the fault injection (same seed, same faults)', '1')
+    .option('--dir <path>', 'where the lab keeps its files and journal (default .firebreak/drills/<time>)')
+    .addHelpText('after', '\nExamples:\n  firebreak drill\n  firebreak drill device-compromise --latency 20 --error-rate 0.1\n  firebreak drill device-compromise --device device-002 --devices 50')
+    .action(async (playbookId: string | undefined, inputs: string[], o: DrillOptions, cmd: Command) => {
+      const g = globals(cmd);
+      const out = outFor(g);
+      const list = playbookId === undefined ? PLAYBOOKS.filter((p) => p.drillInput !== undefined) : PLAYBOOKS.filter((p) => p.id === playbookId);
+      if (list.length === 0) throw new FirebreakError('NOT_FOUND', playbookId === undefined ? 'no playbook has a drill' : `no playbook "${playbookId}"; known: ${PLAYBOOKS.map((p) => p.id).join(', ')}`);
+      const faults = {
+        latencyMs: num('--latency', o.latency, 0, 60_000), jitterMs: num('--jitter', o.jitter, 0, 60_000),
+        errorRate: num('--error-rate', o.errorRate, 0, 1), timeoutRate: num('--timeout-rate', o.timeoutRate, 0, 1),
+      };
+      const dir = resolve(o.dir ?? join('.firebreak', 'drills', new Date().toISOString().replace(/[:.]/g, '-')));
+      if (!g.json) out.line(out.style('bold', `Starting the lab in ${dir} (${o.devices} devices${faults.latencyMs > 0 ? `, ${faults.latencyMs} ms latency` : ''}${faults.errorRate > 0 ? `, ${faults.errorRate * 100}% errors` : ''})…`));
+      const lab = await startLab({ dir, devices: num('--devices', o.devices, 1, 100_000), faults, seed: num('--seed', o.seed, 0, 2 ** 31) });
+      const summaries: unknown[] = [];
+      let worst = 0;
+      try {
+        const app = await openApp({ loaded: loadConfig(lab.configPath), logger: loggerFor(g), executors: lab.executors });
+        try {
+          for (const p of list) {
+            const input = inputs.length > 0 ? parseInputArgs(p, inputs) : { ...p.drillInput };
+            if (!g.json) out.line(`\n${out.style('bold', `Drill: ${p.id}`)} ${out.style('dim', JSON.stringify(input))}`);
+            const tasks = g.json ? undefined : createTaskList(out);
+            const off = tasks === undefined ? () => undefined : app.runtime.onProgress(tasks.onEvent);
+            const { runId, incidentId, outcome } = await app.start({ playbook: p.id, input, initiator: actor(g), yes: true }).finally(() => { off(); tasks?.stop(); });
+            const report = buildReport({ incidents: app.incidents, journal: app.journal, audit: await auditSummary(app) }, incidentId);
+            const reportPath = join(dir, `report-${incidentId}.md`);
+            writeFileSync(reportPath, renderReport(report, 'md'));
+            writeFileSync(join(dir, `report-${incidentId}.html`), renderReport(report, 'html'));
+            const code = outcome.status === 'completed' ? 0 : outcome.status === 'completed_with_failures' ? 11 : 1;
+            worst = Math.max(worst, code);
+            summaries.push({ playbook: p.id, runId, incidentId, status: outcome.status, error: outcome.error ?? null, phases: report.phases, report: reportPath });
+            if (g.json) continue;
+            out.line();
+            out.line(out.style('bold', 'Timeline against RTO targets (from detection):'));
+            const detected = Date.parse(report.incident.detectedAt);
+            for (const run of report.runs) {
+              for (const a of run.actions) {
+                const at = a.startedAt === null ? '' : `+${formatDuration(Date.parse(a.startedAt) - detected)}`;
+                out.line(`  ${at.padStart(9)}  ${a.phase.padEnd(12)} ${a.status === 'completed' ? out.style('green', '✔') : out.style('red', '✖')} ${a.title}${a.item === undefined ? '' : ` (${a.item})`} ${out.style('dim', a.durationMs === null ? '' : formatDuration(a.durationMs))}`);
+              }
+            }
+            for (const ph of report.phases) {
+              const verdict = ph.met === true ? out.style('green', 'met') : ph.met === false ? out.style('red', 'MISSED') : out.style('yellow', 'not completed');
+              out.line(`  ${ph.phase.padEnd(13)} ${formatDuration(ph.elapsedMs).padStart(8)} of ${ph.targetMs === null ? '–' : formatDuration(ph.targetMs)}  ${verdict}`);
+            }
+            out.line(`\n${outcome.status === 'completed' ? out.style('green', 'Drill passed') : out.style('red', `Drill ended ${outcome.status}`)}${outcome.error === undefined ? '' : `: ${outcome.error.message}`}`);
+            out.line(`Report: ${reportPath} (and .html) · audit: ${report.audit.detail}`);
+            out.line(out.style('dim', `Explore: npx firebreak --config ${lab.configPath} runs show ${runId}`));
+          }
+        } finally {
+          await app.close();
+        }
+      } finally {
+        await lab.stop();
+      }
+      if (g.json) out.data({ labDir: dir, config: lab.configPath, drills: summaries });
+      process.exitCode = worst;
+    });
+}
+
+async function auditSummary(app: { audit: { verify(): Promise<{ ok: boolean; entries: number } & ({ ok: true } | { ok: false; firstBad: { seq: number; reason: string } })> } }): Promise<{ entries: number; verified: boolean; detail: string }> {
+  const v = await app.audit.verify();
+  return { entries: v.entries, verified: v.ok, detail: v.ok ? `${v.entries} entries, chain and checkpoints intact` : `first bad entry #${v.firstBad.seq}: ${v.firstBad.reason}` };
+}

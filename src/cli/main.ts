@@ -1,0 +1,69 @@
+import { Command, CommanderError, Option } from 'commander';
+import { ErrorCodes, FirebreakError, exitCodeFor, toErrorData } from '../lib/errors.ts';
+import { redactText } from '../lib/redact.ts';
+import { registerRunCommands } from './commands-run.ts';
+import { registerReadCommands } from './commands-read.ts';
+import { registerAdminCommands } from './commands-admin.ts';
+import { registerDrillCommand } from './commands-drill.ts';
+
+const EXIT_CODES = [...new Map(Object.entries(ErrorCodes).map(([code, v]) => [v.exit, code])).entries()]
+  .sort(([a], [b]) => a - b)
+  .map(([exit]) => `  ${String(exit).padStart(2)}  ${Object.entries(ErrorCodes).filter(([, v]) => v.exit === exit).map(([c]) => c).join(', ')}`)
+  .join('\n');
+
+export function buildProgram(): Command {
+  const program = new Command('firebreak')
+    .description('Security incident runbooks as executable playbooks: plan, approve, execute, verify, resume, audit, report.')
+    .version('0.1.0')
+    .addOption(new Option('-c, --config <file>', 'configuration file').env('FIREBREAK_CONFIG').default('firebreak.yaml'))
+    .option('--json', 'machine-readable output (every read command)', false)
+    .option('--as <name>', 'who is acting (initiator / approver); default $FIREBREAK_USER or the OS user')
+    .option('-v, --verbose', 'debug logs on stderr', false)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => { write(text); } })
+    .addHelpText('after', `
+Quick tour:
+  firebreak init                         write a commented firebreak.yaml
+  firebreak check                        validate it and probe every system
+  firebreak playbooks                    what Firebreak can do
+  firebreak plan <playbook> …            what would change (read-only)
+  firebreak run <playbook> … [--yes]     plan, approve, execute, verify
+  firebreak resume <run>                 continue after a crash or an approval
+  firebreak report <incident>            post-incident report from the journal
+  firebreak audit verify                 check the tamper-evident audit trail
+  firebreak drill [playbook]             rehearse against the built-in lab
+
+Exit codes (docs/errors.md lists every error code):
+   0  success
+${EXIT_CODES}
+
+Environment: FIREBREAK_CONFIG, FIREBREAK_USER, FIREBREAK_JOURNAL_KEY (base64, 32 bytes), NO_COLOR.`);
+  registerRunCommands(program);
+  registerReadCommands(program);
+  registerAdminCommands(program);
+  registerDrillCommand(program);
+  return program;
+}
+
+/** Runs the CLI; never throws: user errors become a message and an exit code, never a stack trace. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      return exitCodeFor('USAGE');
+    }
+    const data = toErrorData(err);
+    process.stderr.write(`firebreak: ${redactText(data.message)}\n`);
+    const problems = (err instanceof FirebreakError ? err.details?.['problems'] : undefined);
+    if (data.code === 'CONFIG_INVALID' && Array.isArray(problems) && !data.message.includes('\n')) {
+      for (const p of problems as { path: string; message: string }[]) process.stderr.write(`  ${p.path}: ${redactText(p.message)}\n`);
+    }
+    if (data.code === 'INTERNAL' && err instanceof Error && process.argv.includes('--verbose')) process.stderr.write(`${redactText(err.stack ?? '')}\n`);
+    return exitCodeFor(data.code);
+  }
+}

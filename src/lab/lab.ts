@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import type { Executor } from '../connectors/executor/executor-types.ts';
+import type { FaultSettings } from './lab-faults.ts';
+import type { Simulator } from './lab-server.ts';
+import { startThingsboardSim } from './thingsboard/thingsboard-sim.ts';
+import { startHawkbitSim } from './hawkbit/hawkbit-sim.ts';
+import { startStepCaSim } from './step-ca/step-ca-sim.ts';
+import { createLabPki, issueDeviceCert } from './step-ca/step-ca-pki.ts';
+import { createWireguardStandin, wgKeyPair, type StandinPeer } from './wireguard/wireguard-standin.ts';
+
+export interface LabOptions {
+  /** Directory for the lab's files (config, PKI, cdm_peers.json, wg0.conf, state). */
+  readonly dir: string;
+  readonly tenant?: string;
+  readonly devices?: number;
+  readonly faults?: FaultSettings;
+  readonly seed?: number;
+}
+
+export interface Lab {
+  readonly dir: string;
+  readonly configPath: string;
+  readonly tenant: string;
+  readonly devices: readonly string[];
+  readonly simulators: Readonly<Record<'step-ca' | 'thingsboard' | 'hawkbit', Simulator>>;
+  /** Executors the generated config names that are lab stand-ins (no root needed). */
+  readonly executors: Readonly<Record<string, Executor>>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the lab platform for one tenant: a Sub-CA (step-ca simulator over a
+ * lab PKI), ThingsBoard and hawkBit simulators holding N devices, a WireGuard
+ * gateway stand-in with one peer per device, and the tenant's cdm_peers.json;
+ * then writes a `lab: true` firebreak.yaml pointing at all of it.
+ */
+export async function startLab(o: LabOptions): Promise<Lab> {
+  const tenant = o.tenant ?? 'acme';
+  const n = o.devices ?? 3;
+  const seed = o.seed ?? 1;
+  mkdirSync(o.dir, { recursive: true, mode: 0o700 });
+  const devices = Array.from({ length: n }, (_, i) => `device-${String(i + 1).padStart(3, '0')}`);
+  const pki = await createLabPki(tenant);
+  writeFileSync(join(o.dir, 'root_ca.crt'), pki.root.pem);
+  writeFileSync(join(o.dir, 'sub_ca.crt'), pki.subCa.pem);
+  const certs = await Promise.all(devices.map((d) => issueDeviceCert(pki.subCa, d)));
+  certs.forEach((c, i) => { writeFileSync(join(o.dir, `${devices[i] ?? ''}.crt`), c.toString('pem')); });
+
+  const caPassword = randomBytes(18).toString('base64url');
+  const tbPassword = randomBytes(18).toString('base64url');
+  const hbPassword = randomBytes(18).toString('base64url');
+  const sims = { faults: o.faults ?? {}, seed };
+  const [stepCa, thingsboard, hawkbit] = await Promise.all([
+    startStepCaSim({ ca: pki.subCa, provisioner: 'firebreak', password: caPassword, ...sims }),
+    startThingsboardSim({ username: `tenant@${tenant}.lab`, password: tbPassword, devices: devices.map((name, i) => ({ name, type: 'sensor', telemetry: { temperature: String(20 + (i % 7)), firmware: '1.4.2', rssi: String(-60 - (i % 20)) } })), ...sims, seed: seed + 1 }),
+    startHawkbitSim({ username: 'firebreak', password: hbPassword, targets: devices.map((controllerId, i) => ({ controllerId, ipAddress: `10.8.${Math.floor((i + 2) / 250)}.${((i + 2) % 250) + 1}` })), ...sims, seed: seed + 2 }),
+  ]);
+
+  const server = wgKeyPair();
+  const peers: StandinPeer[] = [];
+  const peersJson: Record<string, unknown> = {};
+  devices.forEach((d, i) => {
+    const k = wgKeyPair();
+    const ip = `10.8.${Math.floor((i + 2) / 250)}.${((i + 2) % 250) + 1}/32`;
+    peers.push({ publicKey: k.publicKey, presharedKey: null, endpoint: `192.0.2.${(i % 250) + 1}:51820`, allowedIps: [ip], latestHandshake: Math.floor(Date.now() / 1000) - 30 - i, rx: 1000 * (i + 1), tx: 2000 * (i + 1), keepalive: 25 });
+    peersJson[d] = { publicKey: k.publicKey, allowedIPs: ip, certSerial: `0x${(certs[i]?.serialNumber ?? '').toLowerCase()}`, enrolledAt: new Date().toISOString(), hardware: { model: 'lab-sensor' } };
+  });
+  writeFileSync(join(o.dir, 'cdm_peers.json'), `${JSON.stringify({ version: 1, interface: 'wg0', peers: peersJson }, null, 2)}\n`, { mode: 0o640 });
+  const wg = createWireguardStandin({ interfaces: { wg0: { ...server, listenPort: 51820, address: '10.8.0.1/16', peers } }, confDir: o.dir });
+  await wg.exec({ argv: ['wg-quick', 'save', 'wg0'] });
+
+  const config = {
+    version: 1, lab: true, stateDir: 'state',
+    engine: { concurrency: 8, rateLimits: { 'step-ca': 200, thingsboard: 200, hawkbit: 200 } },
+    // Declared so the file is valid on its own; the drill replaces it with the WireGuard stand-in.
+    executors: { 'lab-wireguard': { kind: 'local' } },
+    tenants: {
+      [tenant]: {
+        stepCa: { url: stepCa.url, caCertFile: join(o.dir, 'sub_ca.crt'), provisioner: 'firebreak', provisionerPassword: { value: caPassword } },
+        wireguard: { interface: 'wg0', executor: 'lab-wireguard', peersJson: { path: join(o.dir, 'cdm_peers.json'), executor: 'lab-wireguard' }, persist: 'wg-quick-save', configFile: join(o.dir, 'wg0.conf') },
+        thingsboard: { url: thingsboard.url, username: `tenant@${tenant}.lab`, password: { value: tbPassword } },
+        hawkbit: { url: hawkbit.url, username: 'firebreak', password: { value: hbPassword } },
+      },
+    },
+  };
+  const configPath = join(o.dir, 'firebreak.yaml');
+  writeFileSync(configPath, `# Generated by firebreak drill: a lab configuration (lab: true allows inline secrets and http).\n${stringify(config)}`, { mode: 0o600 });
+  return {
+    dir: o.dir, configPath, tenant, devices,
+    simulators: { 'step-ca': stepCa, thingsboard, hawkbit },
+    executors: { 'lab-wireguard': wg },
+    stop: async () => { await Promise.all([stepCa.stop(), thingsboard.stop(), hawkbit.stop()]); },
+  };
+}

@@ -1,0 +1,72 @@
+import { webcrypto } from 'node:crypto';
+import * as x509 from '../../lib/x509.ts';
+
+const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+
+export interface LabCa {
+  readonly cert: x509.X509Certificate;
+  readonly keys: webcrypto.CryptoKeyPair;
+  readonly pem: string;
+}
+
+let serialCounter = BigInt(Date.now()) * 1000n;
+function nextSerialHex(): string {
+  serialCounter += BigInt(1 + Math.floor(Math.random() * 1000));
+  const hex = serialCounter.toString(16);
+  return hex.length % 2 === 0 ? hex : `0${hex}`;
+}
+
+/** A lab PKI: root → provider intermediate → tenant Sub-CA, ECDSA P-256. */
+export async function createLabPki(tenant: string): Promise<{ root: LabCa; provider: LabCa; subCa: LabCa }> {
+  const root = await selfSigned('CN=Firebreak Lab Root CA');
+  const provider = await issueCa(root, 'CN=Firebreak Lab Provider CA', 1);
+  const subCa = await issueCa(provider, `CN=${tenant} Sub-CA`, 0);
+  return { root, provider, subCa };
+}
+
+async function selfSigned(name: string): Promise<LabCa> {
+  const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: nextSerialHex(), name, keys, signingAlgorithm: ALG,
+    notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 10 * 365 * 86_400_000),
+    extensions: [new x509.BasicConstraintsExtension(true, 2, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true)],
+  });
+  return { cert, keys, pem: cert.toString('pem') };
+}
+
+async function issueCa(issuer: LabCa, name: string, pathLength: number): Promise<LabCa> {
+  const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: nextSerialHex(), subject: name, issuer: issuer.cert.subject, publicKey: keys.publicKey, signingKey: issuer.keys.privateKey, signingAlgorithm: ALG,
+    notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 5 * 365 * 86_400_000),
+    extensions: [new x509.BasicConstraintsExtension(true, pathLength, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true)],
+  });
+  return { cert, keys, pem: cert.toString('pem') };
+}
+
+/** Issues a leaf for `publicKey` (a device certificate, or a signed CSR). */
+export async function issueLeaf(ca: LabCa, subject: string, publicKey: webcrypto.CryptoKey, sans: readonly string[], validityMs = 24 * 3_600_000): Promise<x509.X509Certificate> {
+  return x509.X509CertificateGenerator.create({
+    serialNumber: nextSerialHex(), subject, issuer: ca.cert.subject, publicKey, signingKey: ca.keys.privateKey, signingAlgorithm: ALG,
+    notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + validityMs),
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth, x509.ExtendedKeyUsage.serverAuth]),
+      ...(sans.length === 0 ? [] : [new x509.SubjectAlternativeNameExtension(sans.map((s) => ({ type: 'dns' as const, value: s })))]),
+    ],
+  });
+}
+
+/** A device key pair and certificate issued by the Sub-CA (lab inventory). */
+export async function issueDeviceCert(ca: LabCa, deviceId: string): Promise<x509.X509Certificate> {
+  const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
+  return issueLeaf(ca, `CN=${deviceId}`, keys.publicKey, [deviceId]);
+}
+
+/** A CSR for a replacement device (lab and tests). */
+export async function createCsr(deviceId: string): Promise<string> {
+  const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: `CN=${deviceId}`, keys, signingAlgorithm: ALG, extensions: [new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: deviceId }])] });
+  return csr.toString('pem');
+}

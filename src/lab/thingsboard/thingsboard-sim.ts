@@ -1,0 +1,159 @@
+import { randomUUID, randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../lab-server.ts';
+
+/** A device as the simulator holds it. */
+export interface SimDevice {
+  readonly id: string;
+  readonly name: string;
+  readonly type: string;
+  readonly createdTime: number;
+  readonly telemetry: Record<string, { ts: number; value: string }[]>;
+  readonly accessToken: string;
+}
+
+export interface ThingsboardSimOptions extends SimulatorOptions {
+  readonly username: string;
+  readonly password: string;
+  readonly devices: readonly { name: string; type?: string; telemetry?: Record<string, string> }[];
+  /** Lifetime of issued tokens; a request with an older token answers 401 errorCode 11. */
+  readonly tokenTtlMs?: number;
+}
+
+export interface ThingsboardSim extends Simulator {
+  readonly devices: Map<string, SimDevice>;
+}
+
+const TENANT_ID = { entityType: 'TENANT', id: '13814000-1dd2-11b2-8080-808080808080' };
+const NULL_CUSTOMER = { entityType: 'CUSTOMER', id: '13814000-1dd2-11b2-8080-808080808080' };
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function errorJson(status: number, message: string, errorCode: number) {
+  return { status, message, errorCode, timestamp: Date.now() };
+}
+
+const ERROR_CODE_FOR: Record<number, number> = { 400: 31, 401: 10, 403: 20, 404: 32, 409: 35, 429: 33, 500: 2, 503: 2 };
+const MESSAGE_FOR: Record<number, string> = { 401: 'Authentication failed', 403: 'You don\'t have permission to perform this operation!', 404: 'Requested item wasn\'t found!', 429: 'Too many requests for current tenant!' };
+
+/**
+ * ThingsBoard CE, the operations Firebreak uses (CONTRACTS.md §4): login,
+ * device by name, device, delete, credentials, telemetry keys and latest values
+ * (with their plain-text errors), entity audit logs.
+ */
+export async function startThingsboardSim(o: ThingsboardSimOptions): Promise<ThingsboardSim> {
+  const devices = new Map<string, SimDevice>();
+  const now = Date.now();
+  for (const d of o.devices) {
+    const id = randomUUID();
+    const telemetry = Object.fromEntries(Object.entries(d.telemetry ?? {}).map(([k, v]) => [k, [{ ts: now, value: v }]]));
+    devices.set(id, { id, name: d.name, type: d.type ?? 'default', createdTime: now, telemetry, accessToken: randomBytes(10).toString('hex') });
+  }
+  const tokens = new Map<string, number>();
+  const audit: { createdTime: number; entityId: string; entityName: string; actionType: string }[] = [];
+  const ttl = o.tokenTtlMs ?? 9_000_000;
+
+  const issueToken = () => {
+    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const token = `${b64({ alg: 'HS512' })}.${b64({ sub: o.username, scopes: ['TENANT_ADMIN'], iat: Math.floor(Date.now() / 1000), jti: randomUUID() })}.${randomBytes(32).toString('base64url')}`;
+    tokens.set(token, Date.now() + ttl);
+    return token;
+  };
+  // 401 comes from the security filter: JSON even on the telemetry endpoints.
+  const authed = (req: FastifyRequest, reply: FastifyReply): boolean => {
+    const header = req.headers['x-authorization'] ?? req.headers.authorization;
+    const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : undefined;
+    const exp = token === undefined ? undefined : tokens.get(token);
+    if (exp !== undefined && exp > Date.now()) return true;
+    const expired = exp !== undefined;
+    const body = errorJson(401, expired ? 'Token has expired' : 'Authentication failed', expired ? 11 : 10);
+    void reply.code(401).header('content-type', 'application/json').send(body);
+    return false;
+  };
+  const deviceJson = (d: SimDevice) => ({
+    id: { entityType: 'DEVICE', id: d.id }, createdTime: d.createdTime, tenantId: TENANT_ID, customerId: NULL_CUSTOMER,
+    name: d.name, type: d.type, label: null, deviceProfileId: { entityType: 'DEVICE_PROFILE', id: '9e1f5f10-1dd2-11b2-8080-808080808080' },
+    firmwareId: null, softwareId: null, externalId: null, version: 1, additionalInfo: { gateway: false, overwriteActivityTime: false, description: '' },
+    deviceData: { configuration: { type: 'DEFAULT' }, transportConfiguration: { type: 'DEFAULT' } },
+  });
+  const notFound = (reply: FastifyReply, message = 'Requested item wasn\'t found!') => reply.code(404).send(errorJson(404, message, 32));
+  const textError = (reply: FastifyReply, status: number, text: string) => reply.code(status).header('content-type', 'text/plain;charset=UTF-8').send(text);
+
+  const routes = (app: FastifyInstance) => {
+    app.post('/api/auth/login', async (req, reply) => {
+      const b = req.body as { username?: unknown; password?: unknown } | undefined;
+      if (b?.username !== o.username || b.password !== o.password) return reply.code(401).send(errorJson(401, 'Invalid username or password', 10));
+      return { token: issueToken(), refreshToken: issueToken() };
+    });
+    app.get('/api/tenant/devices', async (req, reply) => {
+      if (!authed(req, reply)) return reply;
+      const q = req.query as Record<string, string | undefined>;
+      if (q['deviceName'] !== undefined && q['pageSize'] === undefined) {
+        const d = [...devices.values()].find((x) => x.name === q['deviceName']);
+        return d === undefined ? notFound(reply) : deviceJson(d);
+      }
+      const pageSize = Number(q['pageSize']);
+      const page = Number(q['page']);
+      if (!Number.isInteger(pageSize) || pageSize < 1 || !Number.isInteger(page) || page < 0) return reply.code(400).send(errorJson(400, 'Parameter \'pageSize\' can\'t be empty!', 31));
+      const all = [...devices.values()].filter((d) => q['textSearch'] === undefined || d.name.toLowerCase().includes(q['textSearch'].toLowerCase()));
+      const data = all.slice(page * pageSize, (page + 1) * pageSize).map(deviceJson);
+      return { data, totalPages: Math.ceil(all.length / pageSize), totalElements: all.length, hasNext: (page + 1) * pageSize < all.length };
+    });
+    app.get('/api/device/:id', async (req, reply) => {
+      if (!authed(req, reply)) return reply;
+      const { id } = req.params as { id: string };
+      if (!UUID.test(id)) return reply.code(400).send(errorJson(400, `Invalid UUID string: ${id}`, 31));
+      const d = devices.get(id);
+      return d === undefined ? notFound(reply, `Device with id [${id}] is not found`) : deviceJson(d);
+    });
+    app.delete('/api/device/:id', async (req, reply) => {
+      if (!authed(req, reply)) return reply;
+      const { id } = req.params as { id: string };
+      if (!UUID.test(id)) return reply.code(400).send(errorJson(400, `Invalid UUID string: ${id}`, 31));
+      const d = devices.get(id);
+      if (d === undefined) return notFound(reply, `Device with id [${id}] is not found`);
+      devices.delete(id);
+      audit.push({ createdTime: Date.now(), entityId: id, entityName: d.name, actionType: 'DELETED' });
+      return reply.code(200).send();
+    });
+    app.get('/api/device/:id/credentials', async (req, reply) => {
+      if (!authed(req, reply)) return reply;
+      const d = devices.get((req.params as { id: string }).id);
+      if (d === undefined) return notFound(reply);
+      return { id: { id: randomUUID() }, createdTime: d.createdTime, deviceId: { entityType: 'DEVICE', id: d.id }, credentialsType: 'ACCESS_TOKEN', credentialsId: d.accessToken, credentialsValue: null };
+    });
+    const telemetryDevice = (req: FastifyRequest, reply: FastifyReply): SimDevice | undefined => {
+      if (!authed(req, reply)) return undefined;
+      const { type, id } = req.params as { type: string; id: string };
+      if (type !== 'DEVICE') { void textError(reply, 400, `Unsupported entity type: ${type}`); return undefined; }
+      if (!UUID.test(id)) { void textError(reply, 400, `Invalid UUID string: ${id}`); return undefined; }
+      const d = devices.get(id);
+      if (d === undefined) void textError(reply, 404, 'Device with requested id wasn\'t found!');
+      return d;
+    };
+    app.get('/api/plugins/telemetry/:type/:id/keys/timeseries', async (req, reply) => {
+      const d = telemetryDevice(req, reply);
+      return d === undefined ? reply : Object.keys(d.telemetry);
+    });
+    app.get('/api/plugins/telemetry/:type/:id/values/timeseries', async (req, reply) => {
+      const d = telemetryDevice(req, reply);
+      if (d === undefined) return reply;
+      const keys = (req.query as { keys?: string }).keys?.split(',').filter((k) => k !== '') ?? Object.keys(d.telemetry);
+      return Object.fromEntries(keys.map((k) => [k, (d.telemetry[k] ?? [{ ts: Date.now(), value: null }]).slice(-1)]));
+    });
+    app.get('/api/audit/logs/entity/:type/:id', async (req, reply) => {
+      if (!authed(req, reply)) return reply;
+      const { id } = req.params as { id: string };
+      const q = req.query as Record<string, string | undefined>;
+      const pageSize = Number(q['pageSize']);
+      const page = Number(q['page']);
+      if (!Number.isInteger(pageSize) || pageSize < 1 || !Number.isInteger(page) || page < 0) return reply.code(400).send(errorJson(400, 'Parameter \'pageSize\' can\'t be empty!', 31));
+      const all = audit.filter((a) => a.entityId === id).map((a) => ({ id: { id: randomUUID() }, createdTime: a.createdTime, tenantId: TENANT_ID, customerId: NULL_CUSTOMER, entityId: { entityType: 'DEVICE', id: a.entityId }, entityName: a.entityName, userId: { entityType: 'USER', id: randomUUID() }, userName: o.username, actionType: a.actionType, actionData: {}, actionStatus: 'SUCCESS', actionFailureDetails: null }));
+      return { data: all.slice(page * pageSize, (page + 1) * pageSize), totalPages: Math.ceil(all.length / pageSize), totalElements: all.length, hasNext: (page + 1) * pageSize < all.length };
+    });
+  };
+
+  const sim = await startSimulator('thingsboard', routes, (status, path) => (path.startsWith('/api/plugins/telemetry/')
+    ? { body: status >= 500 ? '' : MESSAGE_FOR[status] ?? 'Error', contentType: 'text/plain;charset=UTF-8' }
+    : { body: errorJson(status, MESSAGE_FOR[status] ?? (status >= 500 ? 'Internal server error' : 'Bad request'), ERROR_CODE_FOR[status] ?? 2) }), o);
+  return { ...sim, devices };
+}

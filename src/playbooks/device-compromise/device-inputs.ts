@@ -1,0 +1,21 @@
+import { z } from 'zod';
+
+// Device ids are names, not paths: they may contain "/" or quotes, but they
+// only ever travel as encoded URL segments, query values and JSON keys.
+const deviceId = z.string().min(1, 'device id is empty').max(256, 'device id is longer than 256 characters')
+  .refine((v) => !/\p{Cc}/u.test(v), 'device id contains control characters');
+
+export const deviceCompromiseInput = z.object({
+  tenant: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'tenant id must be lower-case letters, digits, "-" or "_"').describe('tenant id (tenants.<id> in firebreak.yaml)'),
+  device: deviceId.describe('device id: ThingsBoard device name, hawkBit controller id, key in cdm_peers.json'),
+  cert: z.string().min(1).optional().describe('PEM file of the device certificate (serial read from it)'),
+  serial: z.string().min(1).max(200).optional().describe('certificate serial, decimal or 0x-hex (instead of --cert)'),
+  replacement: deviceId.optional().describe('id of the replacement device to issue a certificate for'),
+  csr: z.string().min(1).optional().describe('PEM file of the replacement device\'s CSR (with --replacement)'),
+  certOut: z.string().min(1).optional().describe('where to write the replacement certificate (default <replacement>.crt in the state directory)'),
+}).strict()
+  .refine((i) => i.cert === undefined || i.serial === undefined, { message: 'give --cert or --serial, not both', path: ['serial'] })
+  .refine((i) => (i.replacement === undefined) === (i.csr === undefined), { message: '--replacement and --csr go together', path: ['csr'] })
+  .refine((i) => i.replacement === undefined || i.replacement !== i.device, { message: 'the replacement must have a new device id', path: ['replacement'] });
+
+export type DeviceCompromiseInput = z.infer<typeof deviceCompromiseInput>;
