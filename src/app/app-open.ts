@@ -11,6 +11,7 @@ import { App } from './app.ts';
 import { createPlatform } from '../playbooks/platform.ts';
 import { createLocalExecutor } from '../connectors/executor/local-executor.ts';
 import type { Executor } from '../connectors/executor/executor-types.ts';
+import { createWireguardStandin } from '../lab/wireguard/wireguard-standin.ts';
 
 export function loadAppConfig(path: string): LoadedConfig {
   return loadConfig(path);
@@ -36,10 +37,10 @@ export function executorResolver(loaded: LoadedConfig, overrides: Readonly<Recor
     if (hit !== undefined) return hit;
     const def = name === 'local' ? { kind: 'local' as const } : loaded.config.executors[name];
     if (def === undefined) throw new FirebreakError('CONFIG_INVALID', `executor "${name}" is not defined under executors`);
-    if (def.kind !== 'local') {
-      throw new FirebreakError('CONFIG_INVALID', `executor "${name}" is of kind ${def.kind}, which this build cannot run yet (only local executors and the lab's hosts are available)`);
-    }
-    const e = createLocalExecutor();
+    let e: Executor;
+    if (def.kind === 'local') e = createLocalExecutor();
+    else if (def.kind === 'lab-wireguard') e = createWireguardStandin({ stateFile: def.stateFile, confDir: def.confDir });
+    else throw new FirebreakError('CONFIG_INVALID', `executor "${name}" is of kind ${def.kind}, which this build cannot run yet (only local executors and the lab's hosts are available)`);
     cache.set(name, e);
     return e;
   };

@@ -50,7 +50,7 @@ export function registerDrillCommand(program: Command): void {
       const summaries: unknown[] = [];
       let worst = 0;
       try {
-        const app = await openApp({ loaded: loadConfig(lab.configPath), logger: loggerFor(g), executors: lab.executors });
+        const app = await openApp({ loaded: loadConfig(lab.configPath), logger: loggerFor(g) });
         try {
           for (const p of list) {
             const input = inputs.length > 0 ? parseInputArgs(p, inputs) : { ...p.drillInput };

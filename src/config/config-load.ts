@@ -129,6 +129,9 @@ function semanticRules(c: FirebreakConfig): { errors: ConfigProblem[]; warnings:
     }
   };
   walk(c, []);
+  for (const [name, e] of Object.entries(c.executors)) {
+    if (e.kind === 'lab-wireguard' && !c.lab) errors.push({ path: `executors.${name}.kind`, message: 'lab-wireguard is the lab\'s stand-in: only allowed in a lab configuration' });
+  }
   for (const [tid, t] of Object.entries(c.tenants)) {
     if (t.wireguard?.persist === 'config-file' && t.wireguard.configFile === undefined) {
       errors.push({ path: `tenants.${tid}.wireguard.configFile`, message: 'is required when persist is config-file' });

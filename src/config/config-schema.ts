@@ -41,6 +41,11 @@ export const executorSchema = z.discriminatedUnion('kind', [
     service: z.string().min(1).describe('Service (container) the commands run in.'),
     via: z.string().optional().describe('Executor of the host that runs docker compose (default: local).'),
   }),
+  z.strictObject({
+    kind: z.literal('lab-wireguard'),
+    stateFile: z.string().min(1).describe('JSON state of the simulated interfaces.'),
+    confDir: z.string().min(1).describe('Where `wg-quick save` writes <interface>.conf.'),
+  }).describe('The lab\'s WireGuard host stand-in (lab configurations only).'),
 ]).describe('Where commands for a host run.');
 
 export const restartSchema = z.discriminatedUnion('kind', [

@@ -26,8 +26,8 @@ export interface Lab {
   readonly tenant: string;
   readonly devices: readonly string[];
   readonly simulators: Readonly<Record<'step-ca' | 'thingsboard' | 'hawkbit', Simulator>>;
-  /** Executors the generated config names that are lab stand-ins (no root needed). */
-  readonly executors: Readonly<Record<string, Executor>>;
+  /** The tenant's WireGuard host stand-in (no root needed). */
+  readonly wireguard: Executor;
   stop(): Promise<void>;
 }
 
@@ -69,14 +69,15 @@ export async function startLab(o: LabOptions): Promise<Lab> {
     peersJson[d] = { publicKey: k.publicKey, allowedIPs: ip, certSerial: `0x${(certs[i]?.serialNumber ?? '').toLowerCase()}`, enrolledAt: new Date().toISOString(), hardware: { model: 'lab-sensor' } };
   });
   writeFileSync(join(o.dir, 'cdm_peers.json'), `${JSON.stringify({ version: 1, interface: 'wg0', peers: peersJson }, null, 2)}\n`, { mode: 0o640 });
-  const wg = createWireguardStandin({ interfaces: { wg0: { ...server, listenPort: 51820, address: '10.8.0.1/16', peers } }, confDir: o.dir });
+  const stateFile = join(o.dir, 'wireguard-host.json');
+  writeFileSync(stateFile, JSON.stringify({ wg0: { ...server, listenPort: 51820, address: '10.8.0.1/16', peers } }), { mode: 0o600 });
+  const wg = createWireguardStandin({ stateFile, confDir: o.dir });
   await wg.exec({ argv: ['wg-quick', 'save', 'wg0'] });
 
   const config = {
     version: 1, lab: true, stateDir: 'state',
     engine: { concurrency: 8, rateLimits: { 'step-ca': 200, thingsboard: 200, hawkbit: 200 } },
-    // Declared so the file is valid on its own; the drill replaces it with the WireGuard stand-in.
-    executors: { 'lab-wireguard': { kind: 'local' } },
+    executors: { 'lab-wireguard': { kind: 'lab-wireguard', stateFile, confDir: o.dir } },
     tenants: {
       [tenant]: {
         stepCa: { url: stepCa.url, caCertFile: join(o.dir, 'sub_ca.crt'), provisioner: 'firebreak', provisionerPassword: { value: caPassword } },
@@ -91,7 +92,7 @@ export async function startLab(o: LabOptions): Promise<Lab> {
   return {
     dir: o.dir, configPath, tenant, devices,
     simulators: { 'step-ca': stepCa, thingsboard, hawkbit },
-    executors: { 'lab-wireguard': wg },
+    wireguard: wg,
     stop: async () => { await Promise.all([stepCa.stop(), thingsboard.stop(), hawkbit.stop()]); },
   };
 }

@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FirebreakError } from '../../lib/errors.ts';
 import { createLocalExecutor, writeAtomicLocal } from '../../connectors/executor/local-executor.ts';
@@ -40,9 +41,11 @@ export function wgKeyPair(): { privateKey: string; publicKey: string } {
  * locks on the local disk. Any other command is refused as "not found".
  * test/contract/ runs the same assertions against it and a real interface.
  */
-export function createWireguardStandin(options: { interfaces: Record<string, StandinInterface>; confDir: string }): Executor & { readonly interfaces: Record<string, StandinInterface> } {
+export function createWireguardStandin(options: { stateFile: string; confDir: string }): Executor {
   const local = createLocalExecutor();
-  const ifs = options.interfaces;
+  // State lives in a file so that several processes (a run, its resume) see one host.
+  const load = (): Record<string, StandinInterface> => JSON.parse(readFileSync(options.stateFile, 'utf8')) as Record<string, StandinInterface>;
+  const save = (ifs: Record<string, StandinInterface>) => { writeAtomicLocal(options.stateFile, JSON.stringify(ifs), 0o600); };
   const ok = (stdout = ''): ExecResult => ({ exitCode: 0, stdout, stderr: '' });
   const fail = (stderr: string, exitCode = 1): ExecResult => ({ exitCode, stdout: '', stderr: `${stderr}\n` });
 
@@ -58,6 +61,12 @@ export function createWireguardStandin(options: { interfaces: Record<string, Sta
 
   async function exec(req: ExecRequest): Promise<ExecResult> {
     const [cmd, ...args] = req.argv;
+    if (cmd === 'wg' || cmd === 'wg-quick') return local.withLock(options.stateFile, async () => run(cmd, args));
+    throw new FirebreakError('UNAVAILABLE', `${cmd ?? ''} not found on the lab WireGuard host`);
+  }
+
+  function run(cmd: string, args: string[]): ExecResult {
+    const ifs = load();
     if (cmd === 'wg') {
       if (args[0] === 'show' && args[2] === 'dump' && args.length === 3) {
         const i = ifs[args[1] ?? ''];
@@ -69,6 +78,7 @@ export function createWireguardStandin(options: { interfaces: Record<string, Sta
         const i = ifs[args[1] ?? ''];
         if (i === undefined) return fail('Unable to modify interface: No such device');
         i.peers = i.peers.filter((p) => p.publicKey !== key);
+        save(ifs);
         return ok();
       }
       return fail(`Invalid parameter: \`${args.join(' ')}'`);
@@ -81,12 +91,11 @@ export function createWireguardStandin(options: { interfaces: Record<string, Sta
       writeAtomicLocal(join(options.confDir, `${name}.conf`), conf(i), 0o600);
       return ok();
     }
-    throw new FirebreakError('UNAVAILABLE', `${cmd ?? ''} not found on the lab WireGuard host`);
+    return fail(`${cmd}: unknown command`);
   }
 
   return {
     describe: 'lab wireguard host',
-    interfaces: ifs,
     exec,
     readFile: (p) => local.readFile(p),
     writeFileAtomic: (p, d, o) => local.writeFileAtomic(p, d, o),

@@ -1,0 +1,44 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { startLab, type Lab, type LabOptions } from '../../src/lab/lab.ts';
+import { repoRoot } from '../helpers/shared.ts';
+
+export const BIN = join(repoRoot, 'bin', 'firebreak.js');
+
+export interface CliResult { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+
+/** Runs the real CLI in a child process (no TTY, NO_COLOR). */
+export function cli(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): { child: ChildProcess; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: options.cwd ?? repoRoot, env: { ...process.env, NO_COLOR: '1', FIREBREAK_USER: 'alice', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => { stdout += d.toString(); });
+  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const done = new Promise<CliResult>((resolve) => { child.on('close', (code, signal) => { resolve({ code, signal, stdout, stderr }); }); });
+  return { child, done };
+}
+
+export async function run(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<CliResult> {
+  return cli(args, options).done;
+}
+
+/** A lab in a temp dir owned by the test, stopped and removed afterwards. */
+export async function labFor(t: TestContext, options: Partial<LabOptions> = {}): Promise<Lab> {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-e2e-'));
+  const lab = await startLab({ dir, ...options });
+  t.after(async () => { await lab.stop(); rmSync(dir, { recursive: true, force: true }); });
+  return lab;
+}
+
+export async function until(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
