@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
 import { FirebreakError } from '../lib/errors.ts';
-import { redact } from '../lib/redact.ts';
+import { redact, redactText } from '../lib/redact.ts';
 import type { Phase } from '../engine/playbook-types.ts';
 
 /** Forward-only life cycle of an incident. */
@@ -99,7 +99,7 @@ export class IncidentStore {
 
   addEvent(id: string, kind: string, message: string, data: Record<string, unknown> = {}): void {
     this.#db.prepare('INSERT INTO incident_events (incident_id, ts, kind, message, data) VALUES (?, ?, ?, ?, ?)')
-      .run(id, this.#now().toISOString(), kind, message, JSON.stringify(redact(data)));
+      .run(id, this.#now().toISOString(), kind, redactText(message), JSON.stringify(redact(data)));
   }
 
   events(id: string): IncidentEvent[] {
