@@ -1,5 +1,5 @@
-// Engine overhead benchmark: durable steps per second and journal overhead per
-// step on the embedded SQLite runtime (WAL, synchronous=FULL), against two
+// Engine overhead benchmark: durable steps per second and journal + audit
+// overhead per step on the embedded SQLite runtime (WAL, synchronous=FULL), against two
 // baselines measured in the same run: the same workflow with no journal (plain
 // calls), and raw durable SQLite commits (one INSERT per transaction).
 //
@@ -13,6 +13,8 @@ import { createEmbeddedRuntime, type JournalEvent } from '../../src/engine/runti
 import { createSealer } from '../../src/lib/sealer.ts';
 import { openDatabase } from '../../src/store/sqlite-db.ts';
 import type { WorkflowContext } from '../../src/engine/runtime-types.ts';
+import { AuditLog } from '../../src/audit/audit-log.ts';
+import { loadSigner } from '../../src/audit/audit-signer.ts';
 
 export interface EngineFigures {
   readonly steps: number;
@@ -85,12 +87,20 @@ export async function measureEngine(n: number, m: number, onJournal?: (db: impor
 }
 
 if (import.meta.main) {
-  const f = await measureEngine(N, M);
+  const keyDir = mkdtempSync(join(tmpdir(), 'fb-bench-key-'));
+  // As the application wires it: every journal event appends an audit entry in the same transaction.
+  const withAudit = (db: import('node:sqlite').DatabaseSync) => {
+    const audit = new AuditLog({ db, signer: loadSigner(join(keyDir, 'audit.key')), checkpointEvery: 1000 });
+    return (e: JournalEvent) => { audit.append({ kind: `${e.type}.${'status' in e ? e.status : 'signal'}`, actor: 'firebreak', runId: e.runId, ...(e.type === 'step' ? { stepId: e.stepId, data: { attempt: e.attempt, output: e.output } } : {}) }); };
+  };
+  const bare = await measureEngine(N, M);
+  const f = await measureEngine(N, M, withAudit);
+  rmSync(keyDir, { recursive: true, force: true });
   const r = (x: number) => x.toFixed(x < 10 ? 3 : 0);
   console.log(`engine (embedded SQLite, WAL, synchronous=FULL), ${f.steps} sequential steps, ${M} fan-out items`);
   console.log(`  baseline plain calls:      ${r(f.plainStepsPerSec)} steps/s`);
   console.log(`  baseline raw commits:      ${r(f.rawCommitsPerSec)} commits/s (one INSERT per durable transaction)`);
-  console.log(`  durable steps:             ${r(f.durableStepsPerSec)} steps/s  = ${(f.durableStepsPerSec / f.rawCommitsPerSec).toFixed(2)}× raw commit rate`);
-  console.log(`  journal overhead per step: ${r(f.overheadMsPerStep)} ms (target ≤ 2 ms)  ≈ ${f.commitsPerStep.toFixed(2)} raw commits' time`);
+  console.log(`  durable steps (+ audit):   ${r(f.durableStepsPerSec)} steps/s  = ${(f.durableStepsPerSec / f.rawCommitsPerSec).toFixed(2)}× raw commit rate (without audit ${r(bare.durableStepsPerSec)} steps/s)`);
+  console.log(`  journal overhead per step: ${r(bare.overheadMsPerStep)} ms without audit; ${r(f.overheadMsPerStep)} ms with audit (target ≤ 2 ms)  ≈ ${f.commitsPerStep.toFixed(2)} raw commits' time`);
   console.log(`  fan-out items (c=16):      ${r(f.fanoutItemsPerSec)} items/s`);
 }

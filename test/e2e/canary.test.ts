@@ -17,7 +17,7 @@ test('canary: no secret reaches logs, CLI output, errors, the journal, audit ent
   const envCanary = 'CANARY-env-7f3a9c1e5b2d';
   const c = ['--config', lab.configPath, '--verbose'];
   const outputs: string[] = [];
-  const keep = (r: { stdout: string; stderr: string }) => { outputs.push(r.stdout, r.stderr); return r; };
+  const keep = <R extends { stdout: string; stderr: string }>(r: R): R => { outputs.push(r.stdout, r.stderr); return r; };
 
   keep(await run([...c, 'plan', 'device-compromise', '--tenant', 'acme', '--device', 'device-001']));
   const ran = keep(await run([...c, 'run', 'device-compromise', '--tenant', 'acme', '--device', 'device-001', '--yes', '--json']));

@@ -1,0 +1,9 @@
+// Runs every benchmark, one after the other (each prints its figures and baselines).
+//   npm run bench
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+for (const b of ['engine/engine-bench.ts', 'audit/audit-bench.ts']) {
+  const r = spawnSync(process.execPath, [fileURLToPath(new URL(b, import.meta.url))], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
