@@ -6,12 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Real components the suite talks to. Each playbook issue adds its own here
+# (PostgreSQL, wireguard-tools + wireguard-go, openssh-server, golang +
+# golang-github-smallstep-certificates-dev for step-ca, …) together with the
+# tests that use them; the core suite needs only Node 24 and node:sqlite.
 APT_PACKAGES=(
-  postgresql                                  # db-credential-leak: real PostgreSQL
-  wireguard-tools wireguard-go iproute2       # device-compromise: real WireGuard in a netns
-  openssh-server openssh-client               # SSH executor against a real sshd
-  openssl                                     # test PKI (root -> provider -> tenant Sub-CA)
-  golang-go golang-github-smallstep-certificates-dev   # step-ca, built from Debian's Go sources
+  ca-certificates
 )
 
 missing=()
