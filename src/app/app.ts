@@ -10,6 +10,7 @@ import { createEmbeddedRuntime, type JournalEvent } from '../engine/runtime-embe
 import { approvalSignal, parseInput, playbookWorkflow, type ApprovalPayload, type RunEnvelope } from '../engine/playbook-executor.ts';
 import { computePlan, needsApproval, type Plan } from '../engine/playbook-plan.ts';
 import { assertValidPlaybook } from '../engine/playbook-validate.ts';
+import { DEFAULT_RETRY, withRetry } from '../engine/retry.ts';
 import type { AnyPlaybook, Phase } from '../engine/playbook-types.ts';
 import type { DurableRuntime, RunOutcome, RunRecord } from '../engine/runtime-types.ts';
 import { IncidentStore, STATUS_AFTER_PHASE } from '../incidents/incident-store.ts';
@@ -110,7 +111,8 @@ export class App {
     const p = this.playbook(playbookId);
     const input: unknown = parseInput(p, rawInput);
     const deps: unknown = await p.connect({ config: this.settings.config, log: this.log }, input);
-    return computePlan(p, input, deps, this.log, AbortSignal.timeout(120_000));
+    const signal = AbortSignal.timeout(120_000);
+    return withRetry(DEFAULT_RETRY, signal, () => computePlan(p, input, deps, this.log, signal));
   }
 
   /** Opens (or joins) the incident, journals the run and executes it. */

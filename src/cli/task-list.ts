@@ -82,7 +82,7 @@ export function createTaskList(out: Out, stream: NodeJS.WriteStream = process.st
         row.attempt = e.attempt;
         if (e.status !== 'running') row.ended = Date.now();
         else delete row.ended;
-        if (e.error !== undefined) row.detail = `${e.error.code}: ${e.error.message}${e.status === 'failed' && e.error.retryable ? ' (will retry)' : ''}`;
+        if (e.error !== undefined) row.detail = `${e.error.code}: ${e.error.message}`;
         else delete row.detail;
       }
       rows.set(e.stepId, row);

@@ -65,7 +65,9 @@ export function playbookWorkflow(p: AnyPlaybook, svc: ExecutorServices): Workflo
     const input: unknown = parseInput(p, envelope.input);
     const deps: unknown = await p.connect(svc.env, input);
     const log = svc.log.child({ run: ctx.runId, ...(envelope.incidentId === null ? {} : { incident: envelope.incidentId }) });
+    // The plan only reads: transient failures are retried like any idempotent step.
     const plan = await ctx.step('plan', () => computePlan(p, input, deps, log, ctx.signal), {
+      retry: DEFAULT_RETRY,
       meta: { title: 'Plan: run read-only steps and every check', phase: 'assessment', system: 'firebreak', effect: 'read' },
     });
     const steps = p.steps as readonly StepDefinition[];

@@ -3,6 +3,7 @@ import { canonicalJson } from '../lib/canonical.ts';
 import { toErrorData } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import { mapWithConcurrency } from './rate-limit.ts';
+import { DEFAULT_RETRY, withRetry } from './retry.ts';
 import { topologicalOrder } from './playbook-validate.ts';
 import type { AnyPlaybook, Effect, EvidenceRef, Phase, StepContext, StepDefinition } from './playbook-types.ts';
 import type { FanOutItem } from './runtime-types.ts';
@@ -37,6 +38,7 @@ const PLAN_EVIDENCE: EvidenceRef = { name: 'plan', ref: '(not stored while plann
 /**
  * The plan: every read-only step runs (its output feeds the checks after it),
  * every other step only runs its check, per fan-out item. Nothing changes.
+ * Each read and check is retried on its own for transient errors.
  * A failing read step fails the plan (e.g. an unknown device: refused before
  * anything changes); a failing check is reported as `unknown`.
  */
@@ -51,8 +53,10 @@ export async function computePlan<In, Deps>(p: AnyPlaybook, input: In, deps: Dep
   for (const s of topologicalOrder(p.steps as readonly StepDefinition<In, Deps>[])) {
     const common = { stepId: s.id, title: s.title, phase: s.phase, system: s.system, effect: s.effect, approval: needsApproval(s) };
     if (s.forEach !== undefined) {
-      const items = await s.forEach.items(base(s, undefined));
-      const checked = await mapWithConcurrency(items, 8, async (item) => (s.check === undefined ? undefined : s.check(base(s, item))));
+      const forEach = s.forEach;
+      const items = await withRetry(DEFAULT_RETRY, signal, () => forEach.items(base(s, undefined)));
+      const check = s.check;
+      const checked = await mapWithConcurrency(items, 8, async (item) => (check === undefined ? undefined : withRetry(DEFAULT_RETRY, signal, () => check(base(s, item)))));
       checked.forEach((r, i) => {
         const key = (items[i] as FanOutItem<unknown>).key;
         if (r.status === 'rejected') entries.push({ ...common, item: key, action: 'unknown', detail: toErrorData(r.reason).message });
@@ -62,7 +66,7 @@ export async function computePlan<In, Deps>(p: AnyPlaybook, input: In, deps: Dep
       continue;
     }
     if (s.effect === 'read') {
-      outputs[s.id] = await s.apply(base(s, undefined));
+      outputs[s.id] = await withRetry(DEFAULT_RETRY, signal, () => s.apply(base(s, undefined)));
       entries.push({ ...common, action: 'read', detail: s.title });
       continue;
     }
@@ -71,7 +75,8 @@ export async function computePlan<In, Deps>(p: AnyPlaybook, input: In, deps: Dep
       continue;
     }
     try {
-      const r = await s.check(base(s, undefined));
+      const check = s.check;
+      const r = await withRetry(DEFAULT_RETRY, signal, () => check(base(s, undefined)));
       if (r.output !== undefined) outputs[s.id] = r.output;
       entries.push({ ...common, action: r.done ? 'none' : 'change', detail: r.detail });
     } catch (err) {

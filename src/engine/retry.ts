@@ -1,8 +1,8 @@
-import type { ErrorData } from '../lib/errors.ts';
+import { toErrorData, type ErrorData } from '../lib/errors.ts';
 import type { RetryPolicy } from './runtime-types.ts';
 
 export const NO_RETRY: RetryPolicy = { maxAttempts: 1, baseMs: 0, maxMs: 0, jitter: 0 };
-export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 4, baseMs: 200, maxMs: 10_000, jitter: 1 };
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 6, baseMs: 200, maxMs: 10_000, jitter: 1 };
 
 /**
  * Delay before attempt `attempt + 1` after attempt `attempt` failed, or
@@ -35,4 +35,19 @@ export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> 
     }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** Runs `fn` with the policy's retries for transient errors (outside a durable run, e.g. `firebreak plan`). */
+export async function withRetry<T>(policy: RetryPolicy, signal: AbortSignal | undefined, fn: (attempt: number) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn(attempt);
+    } catch (err) {
+      const data = toErrorData(err);
+      const retryAfterMs = (err as { retryAfterMs?: unknown } | null)?.retryAfterMs;
+      const delay = retryDelay(policy, attempt, typeof retryAfterMs === 'number' ? { ...data, retryAfterMs } : data);
+      if (delay === undefined) throw err;
+      await abortableSleep(delay, signal);
+    }
+  }
 }

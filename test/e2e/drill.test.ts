@@ -1,0 +1,36 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run } from './cli-helpers.ts';
+
+interface DrillJson { labDir: string; config: string; drills: { playbook: string; status: string; report: string; phases: { phase: string; met: boolean | null }[] }[] }
+
+test('drill runs every playbook against a fresh lab, writes the report and measures the RTO targets', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-drill-'));
+  t.after(() => { rmSync(dir, { recursive: true, force: true }); });
+  const r = await run(['drill', '--json', '--dir', join(dir, 'lab')]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as DrillJson;
+  assert.deepEqual(out.drills.map((d) => [d.playbook, d.status]), [['device-compromise', 'completed']]);
+  assert.ok(out.drills[0]?.phases.some((p) => p.phase === 'containment' && p.met === true));
+  assert.ok(existsSync(out.drills[0]?.report ?? ''));
+  assert.match(readFileSync(out.drills[0]?.report ?? '', 'utf8'), /Nothing remains: every step completed/);
+  const verify = await run(['--config', out.config, 'audit', 'verify']);
+  assert.equal(verify.code, 0, verify.stdout);
+});
+
+test('drill with injected faults still completes through retries, and prints its timeline', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-drill-'));
+  t.after(() => { rmSync(dir, { recursive: true, force: true }); });
+  const r = await run(['drill', 'device-compromise', '--dir', join(dir, 'lab'), '--error-rate', '0.15', '--latency', '5', '--seed', '4', '--devices', '5']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /Timeline against RTO targets/);
+  assert.match(r.stdout, /containment +[\d.]+ (ms|s) of 5m00s {2}met/);
+  assert.match(r.stdout, /Drill passed/);
+  assert.match(r.stdout, /\(attempt 2\)/, 'some step needed a retry (seed 4 injects faults into the run)');
+  const bad = await run(['drill', 'device-compromise', '--error-rate', '2']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--error-rate must be a number from 0 to 1/);
+});
