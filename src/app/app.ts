@@ -13,7 +13,7 @@ import { assertValidPlaybook } from '../engine/playbook-validate.ts';
 import { DEFAULT_RETRY, withRetry } from '../engine/retry.ts';
 import type { AnyPlaybook, Phase } from '../engine/playbook-types.ts';
 import type { DurableRuntime, RunOutcome, RunRecord } from '../engine/runtime-types.ts';
-import { IncidentStore, STATUS_AFTER_PHASE } from '../incidents/incident-store.ts';
+import { IncidentStore, STATUS_AFTER_PHASE, type IncidentStatus } from '../incidents/incident-store.ts';
 import { createEvidenceStore } from '../incidents/evidence-store.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 
@@ -91,7 +91,7 @@ export class App {
         phaseCompleted: async (incidentId, runId, phase) => {
           if (incidentId === null) return;
           this.incidents.addEvent(incidentId, 'phase.completed', `${phase} completed by run ${runId}`, { phase, runId });
-          const status = STATUS_AFTER_PHASE[phase];
+          const status = statusReached(p, this.incidents.events(incidentId).filter((e) => e.kind === 'phase.completed' && e.data['runId'] === runId).map((e) => e.data['phase'] as Phase));
           if (status !== undefined && this.incidents.advance(incidentId, status, `${phase} phase of ${runId} completed`)) {
             this.audit.append({ kind: 'incident.status', actor: 'firebreak', incidentId, runId, data: { status, phase } });
           }
@@ -226,6 +226,23 @@ export class App {
         return;
     }
   }
+}
+
+/**
+ * The incident status a run has earned: contained, eradicated, recovered in
+ * that order, each needing its phase complete (a phase the playbook does not
+ * have does not hold the next one back). Recovery finishing before
+ * containment does not make an incident "recovered".
+ */
+function statusReached(p: AnyPlaybook, completed: readonly Phase[]): IncidentStatus | undefined {
+  const present = new Set(p.steps.map((s) => s.phase));
+  let reached: IncidentStatus | undefined;
+  for (const [phase, status] of Object.entries(STATUS_AFTER_PHASE) as [Phase, IncidentStatus][]) {
+    if (!present.has(phase)) continue;
+    if (!completed.includes(phase)) break;
+    reached = status;
+  }
+  return reached;
 }
 
 function pick(o: Readonly<Record<string, unknown>>, keys: string[]): Record<string, unknown> {

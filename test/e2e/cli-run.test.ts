@@ -37,6 +37,9 @@ test('plan changes nothing and lists every system; run --yes contains the device
   assert.match(report.stdout, /verified intact/);
   const verify = await run([...c, 'audit', 'verify']);
   assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+  const incident = JSON.parse((await run([...c, 'incidents', 'show', out.incidentId, '--json'])).stdout) as { incident: { status: string }; phases: { phase: string; met: boolean | null }[] };
+  assert.equal(incident.incident.status, 'recovered');
+  assert.deepEqual(incident.phases.map((p) => [p.phase, p.met]), [['containment', true], ['assessment', true], ['recovery', true]]);
 
   const again = await run([...c, 'run', ...DC, '--yes', '--json']);
   assert.equal(again.code, 4, 'a second run refuses a device that no longer exists anywhere');
@@ -115,4 +118,6 @@ test('hawkBit answering 500 once is retried; a CA refusing the provisioner fails
   assert.match(report.stdout, /Revoke the device certificate.*failed: .*refused the one-time token/);
   assert.match(report.stdout, /Delete the device from ThingsBoard .*\| applied \|/, 'independent containment went on');
   assert.match(report.stdout, /## Failures and what remains\n\n- run-/);
+  const incident = JSON.parse((await run([...c, 'incidents', 'show', res.incidentId, '--json'])).stdout) as { incident: { status: string } };
+  assert.equal(incident.incident.status, 'open', 'not contained while the certificate is not revoked');
 });
