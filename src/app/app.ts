@@ -178,6 +178,12 @@ export class App {
     return { run, steps, planHash: plan.hash };
   }
 
+  /** Whether some live process is executing the run (its heartbeat is recent). */
+  isExecuting(runId: string): boolean {
+    const { owner, heartbeatAt } = this.journal.ownerInfo(runId);
+    return owner !== null && heartbeatAt !== null && Date.now() - Date.parse(heartbeatAt) < 5_000;
+  }
+
   /** A run by id or unique prefix. */
   run(ref: string): RunRecord {
     const exact = this.journal.getRun(ref);

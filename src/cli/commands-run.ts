@@ -42,15 +42,10 @@ export function registerRunCommands(program: Command): void {
       const code = await withApp(g, async (app) => {
         const input = parseInputArgs(app.playbook(playbook), inputs);
         const who = actor(g);
-        const stop = follow(app, out, g, who, o.yes);
-        try {
-          const { runId, incidentId, outcome } = await app.start({
-            playbook, input, initiator: who, yes: o.yes,
-            ...(o.incident === undefined ? {} : { incidentId: o.incident }), ...(o.detectedAt === undefined ? {} : { detectedAt: o.detectedAt }),
-          });
-          stop();
-          return summarize(app, out, g, outcome, incidentId, runId);
-        } finally { stop(); }
+        return followed(app, out, g, who, o.yes, () => app.start({
+          playbook, input, initiator: who, yes: o.yes,
+          ...(o.incident === undefined ? {} : { incidentId: o.incident }), ...(o.detectedAt === undefined ? {} : { detectedAt: o.detectedAt }),
+        }));
       }, { waitMode: o.detach ? 'suspend' : 'block' });
       process.exitCode = code;
     });
@@ -68,12 +63,7 @@ export function registerRunCommands(program: Command): void {
         const run = app.run(runRef);
         const who = actor(g);
         if (o.yes && app.journal.getStep(run.id, 'plan') !== undefined) await app.approve({ runRef: run.id, approver: who, decision: 'approve' });
-        const stop = follow(app, out, g, who, o.yes);
-        try {
-          const outcome = await app.resume(run.id, who);
-          stop();
-          return summarize(app, out, g, outcome, run.incidentId, run.id);
-        } finally { stop(); }
+        return followed(app, out, g, who, o.yes, async () => ({ runId: run.id, incidentId: run.incidentId, outcome: await app.resume(run.id, who) }));
       }, { waitMode: o.detach ? 'suspend' : 'block' });
       process.exitCode = code;
     });
@@ -94,21 +84,28 @@ export function registerRunCommands(program: Command): void {
         const r = await app.approve({ runRef, approver: who, decision: o.reject ? 'reject' : 'approve', ...(o.note === undefined ? {} : { note: o.note }), ...(o.step === undefined ? {} : { step: o.step }) });
         if (g.json) out.data({ runId: r.run.id, steps: r.steps, planHash: r.planHash, decision: o.reject ? 'reject' : 'approve', approver: who });
         else out.line(`${o.reject ? 'Rejected' : 'Approved'} ${r.steps.join(', ')} of run ${r.run.id} as ${who} (plan ${r.planHash.slice(0, 16)}…)`);
-        const owner = app.journal.ownerInfo(r.run.id).owner;
-        if (!o.resume || owner !== null || !['waiting', 'interrupted', 'running'].includes(r.run.status)) {
-          if (owner !== null && !g.json) out.line('The process executing the run picks the approval up.');
+        const executing = app.isExecuting(r.run.id);
+        if (!o.resume || executing || !['waiting', 'interrupted', 'running'].includes(r.run.status)) {
+          if (executing && !g.json) out.line('The process executing the run picks the approval up.');
           return 0;
         }
         if (!g.json) out.line('No process is executing the run: resuming it here.');
-        const stop = follow(app, out, g, who, false);
-        try {
-          const outcome = await app.resume(r.run.id, who);
-          stop();
-          return summarize(app, out, g, outcome, r.run.incidentId, r.run.id);
-        } finally { stop(); }
+        return followed(app, out, g, who, false, async () => ({ runId: r.run.id, incidentId: r.run.incidentId, outcome: await app.resume(r.run.id, who) }));
       }, { waitMode: 'suspend' });
       process.exitCode = code;
     });
+}
+
+/** Executes a run with the live task list, then prints the summary; returns the exit code. */
+async function followed(app: App, out: Out, g: GlobalOptions, who: string, yes: boolean, exec: () => Promise<{ runId: string; incidentId: string | null; outcome: RunOutcome }>): Promise<number> {
+  const stop = follow(app, out, g, who, yes);
+  try {
+    const { runId, incidentId, outcome } = await exec();
+    stop(); // the task list's last frame goes before the summary
+    return summarize(app, out, g, outcome, incidentId, runId);
+  } finally {
+    stop();
+  }
 }
 
 /** Shows the live task list; on a TTY, offers to approve at a gate when the operator may approve their own run. */
@@ -137,7 +134,8 @@ function follow(app: App, out: Out, g: GlobalOptions, who: string, yes: boolean)
       })();
     }
   });
-  return () => { off(); tasks.stop(); };
+  let stopped = false;
+  return () => { if (stopped) return; stopped = true; off(); tasks.stop(); };
 }
 
 /** The end-of-run summary and the exit code derived from the outcome. */
