@@ -71,8 +71,8 @@ export async function startThingsboardSim(o: ThingsboardSimOptions): Promise<Thi
   };
   const deviceJson = (d: SimDevice) => ({
     id: { entityType: 'DEVICE', id: d.id }, createdTime: d.createdTime, tenantId: TENANT_ID, customerId: NULL_CUSTOMER,
-    name: d.name, type: d.type, label: null, deviceProfileId: { entityType: 'DEVICE_PROFILE', id: '9e1f5f10-1dd2-11b2-8080-808080808080' },
-    firmwareId: null, softwareId: null, externalId: null, version: 1, additionalInfo: { gateway: false, overwriteActivityTime: false, description: '' },
+    // Unset fields are left out (the 4.3 spec types them as non-nullable).
+    name: d.name, type: d.type, deviceProfileId: { entityType: 'DEVICE_PROFILE', id: '9e1f5f10-1dd2-11b2-8080-808080808080' }, version: 1, additionalInfo: { gateway: false, overwriteActivityTime: false, description: '' },
     deviceData: { configuration: { type: 'DEFAULT' }, transportConfiguration: { type: 'DEFAULT' } },
   });
   const notFound = (reply: FastifyReply, message = 'Requested item wasn\'t found!') => reply.code(404).send(errorJson(404, message, 32));
@@ -147,7 +147,7 @@ export async function startThingsboardSim(o: ThingsboardSimOptions): Promise<Thi
       const pageSize = Number(q['pageSize']);
       const page = Number(q['page']);
       if (!Number.isInteger(pageSize) || pageSize < 1 || !Number.isInteger(page) || page < 0) return reply.code(400).send(errorJson(400, 'Parameter \'pageSize\' can\'t be empty!', 31));
-      const all = audit.filter((a) => a.entityId === id).map((a) => ({ id: { id: randomUUID() }, createdTime: a.createdTime, tenantId: TENANT_ID, customerId: NULL_CUSTOMER, entityId: { entityType: 'DEVICE', id: a.entityId }, entityName: a.entityName, userId: { entityType: 'USER', id: randomUUID() }, userName: o.username, actionType: a.actionType, actionData: {}, actionStatus: 'SUCCESS', actionFailureDetails: null }));
+      const all = audit.filter((a) => a.entityId === id).map((a) => ({ id: { id: randomUUID() }, createdTime: a.createdTime, tenantId: TENANT_ID, customerId: NULL_CUSTOMER, entityId: { entityType: 'DEVICE', id: a.entityId }, entityName: a.entityName, userId: { entityType: 'USER', id: randomUUID() }, userName: o.username, actionType: a.actionType, actionData: {}, actionStatus: 'SUCCESS' }));
       return { data: all.slice(page * pageSize, (page + 1) * pageSize), totalPages: Math.ceil(all.length / pageSize), totalElements: all.length, hasNext: (page + 1) * pageSize < all.length };
     });
   };
