@@ -6,12 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Real components the suite talks to. Each playbook issue adds its own here
-# (PostgreSQL, wireguard-tools + wireguard-go, openssh-server, golang +
-# golang-github-smallstep-certificates-dev for step-ca, …) together with the
-# tests that use them; the core suite needs only Node 24 and node:sqlite.
+# Real components the suite talks to, added together with the tests that use
+# them (PostgreSQL, openssh-server, golang + golang-github-smallstep-
+# certificates-dev for step-ca come with their issues).
 APT_PACKAGES=(
   ca-certificates
+  wireguard-tools wireguard-go iproute2      # real WireGuard in a network namespace
 )
 
 missing=()

@@ -40,7 +40,7 @@ export function createWireguardClient(config: WireguardConfig, deps: { executor:
     }
     if (r.exitCode !== 0) {
       const msg = r.stderr.trim().split('\n')[0] ?? '';
-      if (/No such device|is not a WireGuard interface/.test(r.stderr)) throw new FirebreakError('NOT_FOUND', `WireGuard interface ${where} does not exist: ${msg}`);
+      if (/No such device|is not a WireGuard interface|Unable to (access|modify) interface: Protocol not supported/.test(r.stderr)) throw new FirebreakError('NOT_FOUND', `WireGuard interface ${where} does not exist: ${msg}`);
       if (/Operation not permitted|Permission denied/.test(r.stderr)) throw new FirebreakError('AUTH_FAILED', `not permitted to manage ${where}: ${msg}`);
       throw new FirebreakError('UPSTREAM_REJECTED', `${argv.slice(0, 3).join(' ')} failed on ${ex.describe} (exit ${r.exitCode}): ${msg}`);
     }
