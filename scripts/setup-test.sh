@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   ca-certificates
   wireguard-tools wireguard-go iproute2      # real WireGuard in a network namespace
+  openssh-server openssh-client procps       # the SSH executor against a real sshd
 )
 
 missing=()

@@ -12,6 +12,8 @@ import { createPlatform } from '../playbooks/platform.ts';
 import { createLocalExecutor } from '../connectors/executor/local-executor.ts';
 import type { Executor } from '../connectors/executor/executor-types.ts';
 import { createWireguardStandin } from '../lab/wireguard/wireguard-standin.ts';
+import { createSshExecutor } from '../connectors/executor/ssh-executor.ts';
+import { createComposeExecutor } from '../connectors/executor/compose-executor.ts';
 
 export function loadAppConfig(path: string): LoadedConfig {
   return loadConfig(path);
@@ -29,21 +31,27 @@ export interface OpenOptions {
   readonly executors?: Readonly<Record<string, Executor>>;
 }
 
-/** Builds the named executors of the configuration, lazily, once each. */
-export function executorResolver(loaded: LoadedConfig, overrides: Readonly<Record<string, Executor>> = {}): (name: string) => Executor {
-  const cache = new Map<string, Executor>(Object.entries(overrides));
-  return (name) => {
+/** Builds the named executors of the configuration, lazily, once each; `via` chains are followed, cycles refused. */
+export function executorResolver(loaded: LoadedConfig, overrides: Readonly<Record<string, Executor>> = {}): (name: string) => Promise<Executor> {
+  const cache = new Map<string, Promise<Executor>>(Object.entries(overrides).map(([k, v]) => [k, Promise.resolve(v)]));
+  const resolve = (name: string, chain: readonly string[]): Promise<Executor> => {
     const hit = cache.get(name);
     if (hit !== undefined) return hit;
+    if (chain.includes(name)) return Promise.reject(new FirebreakError('CONFIG_INVALID', `executors: "via" loops: ${[...chain, name].join(' → ')}`));
     const def = name === 'local' ? { kind: 'local' as const } : loaded.config.executors[name];
-    if (def === undefined) throw new FirebreakError('CONFIG_INVALID', `executor "${name}" is not defined under executors`);
-    let e: Executor;
-    if (def.kind === 'local') e = createLocalExecutor();
-    else if (def.kind === 'lab-wireguard') e = createWireguardStandin({ stateFile: def.stateFile, confDir: def.confDir });
-    else throw new FirebreakError('CONFIG_INVALID', `executor "${name}" is of kind ${def.kind}, which this build cannot run yet (only local executors and the lab's hosts are available)`);
-    cache.set(name, e);
-    return e;
+    if (def === undefined) return Promise.reject(new FirebreakError('CONFIG_INVALID', `executor "${name}" is not defined under executors`));
+    const built = (async (): Promise<Executor> => {
+      switch (def.kind) {
+        case 'local': return createLocalExecutor();
+        case 'lab-wireguard': return createWireguardStandin({ stateFile: def.stateFile, confDir: def.confDir });
+        case 'ssh': return createSshExecutor({ host: def.host, port: def.port, user: def.user, hostKey: def.hostKey, privateKey: await resolveCredential(def.privateKey, `executors.${name}.privateKey`) });
+        case 'compose': return createComposeExecutor({ projectDir: def.projectDir, service: def.service }, { via: await resolve(def.via ?? 'local', [...chain, name]) });
+      }
+    })();
+    cache.set(name, built);
+    return built;
   };
+  return (name) => resolve(name, []);
 }
 
 /** Loads the configuration and wires the application over its state directory. */

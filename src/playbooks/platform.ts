@@ -11,8 +11,8 @@ import type { Executor } from '../connectors/executor/executor-types.ts';
 export interface Platform {
   readonly loaded: LoadedConfig;
   readonly log: Logger;
-  /** The executor named in config (`local` always exists). */
-  executor(name: string): Executor;
+  /** The executor named in config (`local` always exists); built on first use. */
+  executor(name: string): Promise<Executor>;
   credential(ref: CredentialRef, where: string): Promise<Secret>;
 }
 
@@ -40,7 +40,7 @@ export function tlsFor(e: { insecure?: boolean | undefined; caFile?: string | un
   }
 }
 
-export function createPlatform(loaded: LoadedConfig, log: Logger, executors: (name: string) => Executor): Platform {
+export function createPlatform(loaded: LoadedConfig, log: Logger, executors: (name: string) => Promise<Executor>): Platform {
   return {
     loaded, log, executor: executors,
     credential: (ref, where) => resolveCredential(ref, where),

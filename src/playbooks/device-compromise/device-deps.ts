@@ -40,8 +40,8 @@ export async function connectDevice(env: PlaybookEnv, input: DeviceCompromiseInp
   const subCaCert = t.stepCa?.caCertFile === undefined ? undefined : (await certificateFacts(readFileSync(t.stepCa.caCertFile, 'utf8'), `${where}.stepCa.caCertFile`)).cert;
   const wg = t.wireguard === undefined ? undefined : createWireguardClient({
     iface: t.wireguard.interface, persist: t.wireguard.persist, ...(t.wireguard.configFile === undefined ? {} : { configFile: t.wireguard.configFile }),
-  }, { executor: p.executor(t.wireguard.executor) });
-  const peers = t.wireguard?.peersJson === undefined ? undefined : { executor: p.executor(t.wireguard.peersJson.executor ?? t.wireguard.executor), path: t.wireguard.peersJson.path };
+  }, { executor: await p.executor(t.wireguard.executor) });
+  const peers = t.wireguard?.peersJson === undefined ? undefined : { executor: await p.executor(t.wireguard.peersJson.executor ?? t.wireguard.executor), path: t.wireguard.peersJson.path };
   const tb = t.thingsboard === undefined ? undefined : createThingsboardClient({
     url: t.thingsboard.url, username: t.thingsboard.username, password: await p.credential(t.thingsboard.password, `${where}.thingsboard.password`), ...withTls(tlsFor(t.thingsboard)),
   }, { logger });
