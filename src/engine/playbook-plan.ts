@@ -43,46 +43,53 @@ const PLAN_EVIDENCE: EvidenceRef = { name: 'plan', ref: '(not stored while plann
  * anything changes); a failing check is reported as `unknown`.
  */
 export async function computePlan<In, Deps>(p: AnyPlaybook, input: In, deps: Deps, log: Logger, signal: AbortSignal): Promise<Plan> {
-  const entries: PlanEntry[] = [];
   const outputs: Record<string, unknown> = {};
   const base = (s: StepDefinition<In, Deps>, item: FanOutItem<unknown> | undefined): StepContext<In, Deps> => ({
     input, deps, signal, log: log.child({ step: s.id }), outputs, item, attempt: 1, resumed: false, planning: true,
     generate: () => Promise.reject(new Error('steps cannot generate values while planning')),
     evidence: (name) => Promise.resolve({ ...PLAN_EVIDENCE, name }),
   });
-  for (const s of topologicalOrder(p.steps as readonly StepDefinition<In, Deps>[])) {
+  const planStep = async (s: StepDefinition<In, Deps>): Promise<PlanEntry[]> => {
     const common = { stepId: s.id, title: s.title, phase: s.phase, system: s.system, effect: s.effect, approval: needsApproval(s) };
     if (s.forEach !== undefined) {
       const forEach = s.forEach;
       const items = await withRetry(DEFAULT_RETRY, signal, () => forEach.items(base(s, undefined)));
       const check = s.check;
       const checked = await mapWithConcurrency(items, 8, async (item) => (check === undefined ? undefined : withRetry(DEFAULT_RETRY, signal, () => check(base(s, item)))));
-      checked.forEach((r, i) => {
+      const out: PlanEntry[] = checked.map((r, i) => {
         const key = (items[i] as FanOutItem<unknown>).key;
-        if (r.status === 'rejected') entries.push({ ...common, item: key, action: 'unknown', detail: toErrorData(r.reason).message });
-        else entries.push({ ...common, item: key, action: r.value?.done === true ? 'none' : 'change', detail: r.value?.detail ?? s.title });
+        return r.status === 'rejected'
+          ? { ...common, item: key, action: 'unknown' as const, detail: toErrorData(r.reason).message }
+          : { ...common, item: key, action: r.value?.done === true ? 'none' as const : 'change' as const, detail: r.value?.detail ?? s.title };
       });
-      if (items.length === 0) entries.push({ ...common, action: 'none', detail: 'no items' });
-      continue;
+      return items.length === 0 ? [{ ...common, action: 'none', detail: 'no items' }] : out;
     }
     if (s.effect === 'read') {
       outputs[s.id] = await withRetry(DEFAULT_RETRY, signal, () => s.apply(base(s, undefined)));
-      entries.push({ ...common, action: 'read', detail: s.title });
-      continue;
+      return [{ ...common, action: 'read', detail: s.title }];
     }
-    if (s.check === undefined) {
-      entries.push({ ...common, action: 'change', detail: s.title });
-      continue;
-    }
+    const check = s.check;
+    if (check === undefined) return [{ ...common, action: 'change', detail: s.title }];
     try {
-      const check = s.check;
       const r = await withRetry(DEFAULT_RETRY, signal, () => check(base(s, undefined)));
       if (r.output !== undefined) outputs[s.id] = r.output;
-      entries.push({ ...common, action: r.done ? 'none' : 'change', detail: r.detail });
+      return [{ ...common, action: r.done ? 'none' : 'change', detail: r.detail }];
     } catch (err) {
-      entries.push({ ...common, action: 'unknown', detail: toErrorData(err).message });
+      return [{ ...common, action: 'unknown', detail: toErrorData(err).message }];
     }
-  }
+  };
+  // Independent steps are planned in parallel, as they run; entries keep the topological order.
+  const ordered = topologicalOrder(p.steps as readonly StepDefinition<In, Deps>[]);
+  const planned = new Map<string, Promise<PlanEntry[]>>();
+  const plan = (s: StepDefinition<In, Deps>): Promise<PlanEntry[]> => {
+    let pending = planned.get(s.id);
+    if (pending === undefined) {
+      pending = Promise.all((s.dependsOn ?? []).map((d) => plan(ordered.find((x) => x.id === d) as StepDefinition<In, Deps>))).then(() => planStep(s));
+      planned.set(s.id, pending);
+    }
+    return pending;
+  };
+  const entries = (await Promise.all(ordered.map(plan))).flat();
   const hash = createHash('sha256').update(canonicalJson({ playbook: p.id, version: p.version, input, entries })).digest('hex');
   return { playbook: p.id, version: p.version, hash, entries };
 }
