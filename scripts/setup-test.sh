@@ -13,6 +13,8 @@ APT_PACKAGES=(
   ca-certificates
   wireguard-tools wireguard-go iproute2      # real WireGuard in a network namespace
   openssh-server openssh-client procps       # the SSH executor against a real sshd
+  postgresql                                 # credential rotation against a real server
+  openssl                                    # the test PKI under the real step-ca
 )
 
 missing=()
