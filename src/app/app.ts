@@ -6,6 +6,7 @@ import { silentLogger, type Logger } from '../lib/log.ts';
 import { createSealer, loadJournalKey } from '../lib/sealer.ts';
 import { openDatabase } from '../store/sqlite-db.ts';
 import { JournalStore } from '../store/journal-store.ts';
+import { createCredentialStore } from '../store/credential-store.ts';
 import { createEmbeddedRuntime, type JournalEvent } from '../engine/runtime-embedded.ts';
 import { approvalSignal, parseInput, playbookWorkflow, type ApprovalPayload, type RunEnvelope } from '../engine/playbook-executor.ts';
 import { computePlan, needsApproval, type Plan } from '../engine/playbook-plan.ts';
@@ -83,10 +84,12 @@ export class App {
       this.audit.append({ kind: 'evidence.captured', actor: 'firebreak', ...(scope.incidentId === null ? {} : { incidentId: scope.incidentId }), runId: scope.runId, stepId: scope.stepId, data: { ...ref } });
       if (scope.incidentId !== null) this.incidents.addEvent(scope.incidentId, 'evidence.captured', `evidence ${ref.name} captured by ${scope.stepId}`, { ...ref });
     });
+    const credentials = createCredentialStore(this.db);
     for (const p of o.playbooks) {
       this.runtime.register(p.id, playbookWorkflow(p, {
         env: { config: o.settings.config, log: this.log },
         evidence,
+        credentials,
         log: this.log,
         phaseCompleted: async (incidentId, runId, phase) => {
           if (incidentId === null) return;

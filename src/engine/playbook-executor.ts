@@ -2,7 +2,7 @@ import { FirebreakError, toErrorData, type ErrorData } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import { DEFAULT_RETRY, NO_RETRY } from './retry.ts';
 import { computePlan, needsApproval, type Plan } from './playbook-plan.ts';
-import { Phases, type AnyPlaybook, type EvidenceSink, type Phase, type PlaybookEnv, type StepContext, type StepDefinition } from './playbook-types.ts';
+import { Phases, type AnyPlaybook, type CredentialStages, type EvidenceSink, type Phase, type PlaybookEnv, type StepContext, type StepDefinition } from './playbook-types.ts';
 import type { FanOutItem, RetryPolicy, WorkflowContext, WorkflowFn } from './runtime-types.ts';
 
 /** The input of a playbook run as the runtime journals it. */
@@ -26,6 +26,7 @@ export interface ApprovalPayload {
 export interface ExecutorServices {
   readonly env: PlaybookEnv;
   readonly evidence: EvidenceSink;
+  readonly credentials: CredentialStages;
   readonly log: Logger;
   /** Called (durably, once) when every step of a phase has succeeded. */
   readonly phaseCompleted?: (incidentId: string | null, runId: string, phase: Phase) => Promise<void>;
@@ -76,9 +77,11 @@ export function playbookWorkflow(p: AnyPlaybook, svc: ExecutorServices): Workflo
     const settled = new Map<string, Promise<'ok' | 'failed' | 'skipped'>>();
 
     const stepContext = (s: StepDefinition, c: WorkflowContext, item: FanOutItem<unknown> | undefined, attempt: number, resumed: boolean, signal: AbortSignal): StepContext<unknown, unknown> => ({
-      input, deps, signal, outputs, item, attempt, resumed, planning: false,
+      runId: ctx.runId, input, deps, signal, outputs, item, attempt, resumed, planning: false,
       log: log.child({ step: s.id, ...(item === undefined ? {} : { item: item.key }) }),
-      generate: (name, fn) => c.generate(`${s.id}.${name}`, fn),
+      // Scoped to the run (and the fan-out item), not the step: every step of a rotation sees the same value.
+      generate: (name, fn) => c.generate(`generated.${name}`, fn),
+      credentials: svc.credentials,
       evidence: (name, data) => svc.evidence.store({ incidentId: envelope.incidentId, runId: ctx.runId, stepId: item === undefined ? s.id : `${s.id}[${item.key}]` }, name, data),
     });
 

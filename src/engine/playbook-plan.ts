@@ -45,9 +45,10 @@ const PLAN_EVIDENCE: EvidenceRef = { name: 'plan', ref: '(not stored while plann
 export async function computePlan<In, Deps>(p: AnyPlaybook, input: In, deps: Deps, log: Logger, signal: AbortSignal): Promise<Plan> {
   const outputs: Record<string, unknown> = {};
   const base = (s: StepDefinition<In, Deps>, item: FanOutItem<unknown> | undefined): StepContext<In, Deps> => ({
-    input, deps, signal, log: log.child({ step: s.id }), outputs, item, attempt: 1, resumed: false, planning: true,
+    runId: 'plan', input, deps, signal, log: log.child({ step: s.id }), outputs, item, attempt: 1, resumed: false, planning: true,
     generate: () => Promise.reject(new Error('steps cannot generate values while planning')),
     evidence: (name) => Promise.resolve({ ...PLAN_EVIDENCE, name }),
+    credentials: { label: () => Promise.reject(new Error('no credential stage changes while planning')), stages: () => Promise.resolve({}) },
   });
   const planStep = async (s: StepDefinition<In, Deps>): Promise<PlanEntry[]> => {
     const common = { stepId: s.id, title: s.title, phase: s.phase, system: s.system, effect: s.effect, approval: needsApproval(s) };

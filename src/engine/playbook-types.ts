@@ -37,6 +37,17 @@ export interface EvidenceRef {
   readonly bytes: number;
 }
 
+export const CredentialStageNames = ['PENDING', 'CURRENT', 'PREVIOUS'] as const;
+export type CredentialStage = (typeof CredentialStageNames)[number];
+
+/** Where the stage of each credential version is kept (AWS Secrets Manager's labels, made generic). */
+export interface CredentialStages {
+  /** Labels `fingerprint` of credential `ref` with `stage`; the version that had it loses it (CURRENT → PREVIOUS on promotion). */
+  label(ref: string, stage: CredentialStage, fingerprint: string, runId: string): Promise<void>;
+  /** The fingerprint holding each stage of `ref`. */
+  stages(ref: string): Promise<Partial<Record<CredentialStage, string>>>;
+}
+
 /** Where evidence goes (the engine does no I/O itself). */
 export interface EvidenceSink {
   store(scope: { readonly incidentId: string | null; readonly runId: string; readonly stepId: string }, name: string, data: unknown): Promise<EvidenceRef>;
@@ -44,6 +55,8 @@ export interface EvidenceSink {
 
 /** What a step's functions receive. */
 export interface StepContext<In, Deps> {
+  /** The run this step belongs to ("plan" while planning). */
+  readonly runId: string;
   readonly input: In;
   readonly deps: Deps;
   readonly signal: AbortSignal;
@@ -57,7 +70,13 @@ export interface StepContext<In, Deps> {
   readonly resumed: boolean;
   /** True while planning: nothing may change, evidence is not stored. */
   readonly planning: boolean;
-  /** A secret generated once per run (and per item), sealed in the journal before it is returned. */
+  /** Stage labels of rotated credentials (PENDING → CURRENT → PREVIOUS), by fingerprint, never by value. */
+  readonly credentials: CredentialStages;
+  /**
+   * A secret generated once per run (and per fan-out item) under `name`,
+   * sealed in the journal before it is returned; every step asking for the
+   * same name gets the same value, also after a crash.
+   */
   readonly generate: (name: string, fn: () => Secret | Promise<Secret>) => Promise<Secret>;
   readonly evidence: (name: string, data: unknown) => Promise<EvidenceRef>;
 }

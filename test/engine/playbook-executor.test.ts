@@ -13,6 +13,7 @@ import { silentLogger } from '../../src/lib/log.ts';
 import { createSealer } from '../../src/lib/sealer.ts';
 import { Secret } from '../../src/lib/secret.ts';
 import { openDatabase } from '../../src/store/sqlite-db.ts';
+import { createCredentialStore } from '../../src/store/credential-store.ts';
 import type { DurableRuntime } from '../../src/engine/runtime-types.ts';
 
 interface World { state: Map<string, string>; log: string[]; phases: Phase[] }
@@ -20,7 +21,8 @@ interface World { state: Map<string, string>; log: string[]; phases: Phase[] }
 function harness(t: TestContext, steps: StepDefinition<{ devices: number }, World>[], world: World): DurableRuntime {
   const dir = mkdtempSync(join(tmpdir(), 'fb-exec-'));
   t.after(() => { rmSync(dir, { recursive: true, force: true }); });
-  const rt = createEmbeddedRuntime({ db: openDatabase(join(dir, 'j.db')), sealer: createSealer(randomBytes(32)), waitMode: 'suspend', pollMs: 10 });
+  const db = openDatabase(join(dir, 'j.db'));
+  const rt = createEmbeddedRuntime({ db, sealer: createSealer(randomBytes(32)), waitMode: 'suspend', pollMs: 10 });
   const pb = definePlaybook<{ devices: number }, World>({
     id: 'test-pb', title: 'test', summary: 'test', version: 1, incidentKind: 'test', severity: 'low', rto: {},
     input: z.object({ devices: z.number().int().min(0) }), connect: async () => world, steps,
@@ -28,6 +30,7 @@ function harness(t: TestContext, steps: StepDefinition<{ devices: number }, Worl
   rt.register('test-pb', playbookWorkflow(pb, {
     env: { config: {}, log: silentLogger }, log: silentLogger,
     evidence: { store: async (_s, name) => ({ name, ref: `mem:${name}`, sha256: '0', bytes: 0 }) },
+    credentials: createCredentialStore(db),
     phaseCompleted: async (_i, _r, phase) => { world.phases.push(phase); },
   }));
   return rt;
