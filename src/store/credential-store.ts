@@ -25,7 +25,7 @@ export function createCredentialStore(db: DatabaseSync, now: () => Date = () => 
       if (db.isTransaction) apply(); else transaction(db, apply);
     },
     async stages(ref: string) {
-      return Object.fromEntries(get.all(ref).map((r) => [String(r['stage']), String(r['fingerprint'])])) as Partial<Record<CredentialStage, string>>;
+      return Object.fromEntries(get.all(ref).map((r) => [String(r['stage']), String(r['fingerprint'])]));
     },
   };
 }
