@@ -115,7 +115,11 @@ export class App {
     const input: unknown = parseInput(p, rawInput);
     const deps: unknown = await p.connect({ config: this.settings.config, log: this.log }, input);
     const signal = AbortSignal.timeout(120_000);
-    return withRetry(DEFAULT_RETRY, signal, () => computePlan(p, input, deps, this.log, signal));
+    try {
+      return await withRetry(DEFAULT_RETRY, signal, () => computePlan(p, input, deps, this.log, signal));
+    } finally {
+      await p.disconnect?.(deps);
+    }
   }
 
   /** Opens (or joins) the incident, journals the run and executes it. */

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { FirebreakError } from '../lib/errors.ts';
 import { startLab } from '../lab/lab.ts';
+import { localPostgresProblem } from '../lab/postgres/lab-postgres.ts';
 import { loadConfig } from '../config/index.ts';
 import { openApp } from '../app/app-open.ts';
 import { buildReport } from '../report/report-model.ts';
@@ -38,22 +39,28 @@ export function registerDrillCommand(program: Command): void {
     .action(async (playbookId: string | undefined, inputs: string[], o: DrillOptions, cmd: Command) => {
       const g = globals(cmd);
       const out = outFor(g);
-      const list = playbookId === undefined ? PLAYBOOKS.filter((p) => p.drillInput !== undefined) : PLAYBOOKS.filter((p) => p.id === playbookId);
-      if (list.length === 0) throw new FirebreakError('NOT_FOUND', playbookId === undefined ? 'no playbook has a drill' : `no playbook "${playbookId}"; known: ${PLAYBOOKS.map((p) => p.id).join(', ')}`);
+      const chosen = playbookId === undefined ? PLAYBOOKS.filter((p) => p.drill !== undefined) : PLAYBOOKS.filter((p) => p.id === playbookId);
+      if (chosen.length === 0) throw new FirebreakError('NOT_FOUND', playbookId === undefined ? 'no playbook has a drill' : `no playbook "${playbookId}"; known: ${PLAYBOOKS.map((p) => p.id).join(', ')}`);
+      // A drill that needs a real PostgreSQL runs only where one can be started; asked for by name, its absence is an error.
+      const pgProblem = chosen.some((p) => p.drill?.needs?.includes('postgres') === true) ? localPostgresProblem() : undefined;
+      if (pgProblem !== undefined && playbookId !== undefined) throw new FirebreakError('UNAVAILABLE', `the ${playbookId} drill needs a local PostgreSQL: ${pgProblem}`);
+      const skipped = pgProblem === undefined ? [] : chosen.filter((p) => p.drill?.needs?.includes('postgres') === true);
+      const list = chosen.filter((p) => !skipped.includes(p));
+      for (const p of skipped) if (!g.json) out.err(`Skipping the ${p.id} drill: it needs a local PostgreSQL (${pgProblem ?? ''}).`);
       const faults = {
         latencyMs: num('--latency', o.latency, 0, 60_000), jitterMs: num('--jitter', o.jitter, 0, 60_000),
         errorRate: num('--error-rate', o.errorRate, 0, 1), timeoutRate: num('--timeout-rate', o.timeoutRate, 0, 1),
       };
       const dir = resolve(o.dir ?? join('.firebreak', 'drills', new Date().toISOString().replace(/[:.]/g, '-')));
       if (!g.json) out.line(out.style('bold', `Starting the lab in ${dir} (${o.devices} devices${faults.latencyMs > 0 ? `, ${faults.latencyMs} ms latency` : ''}${faults.errorRate > 0 ? `, ${faults.errorRate * 100}% errors` : ''})…`));
-      const lab = await startLab({ dir, devices: num('--devices', o.devices, 1, 100_000), faults, seed: num('--seed', o.seed, 0, 2 ** 31) });
+      const lab = await startLab({ dir, devices: num('--devices', o.devices, 1, 100_000), faults, seed: num('--seed', o.seed, 0, 2 ** 31), postgres: list.some((p) => p.drill?.needs?.includes('postgres') === true) });
       const summaries: unknown[] = [];
       let worst = 0;
       try {
         const app = await openApp({ loaded: loadConfig(lab.configPath), logger: loggerFor(g) });
         try {
           for (const p of list) {
-            const input = inputs.length > 0 ? parseInputArgs(p, inputs) : { ...p.drillInput };
+            const input = inputs.length > 0 ? parseInputArgs(p, inputs) : { ...p.drill?.input };
             if (!g.json) out.line(`\n${out.style('bold', `Drill: ${p.id}`)} ${out.style('dim', JSON.stringify(input))}`);
             const tasks = g.json ? undefined : createTaskList(out);
             const off = tasks === undefined ? () => undefined : app.runtime.onProgress(tasks.onEvent);
@@ -89,7 +96,7 @@ export function registerDrillCommand(program: Command): void {
       } finally {
         await lab.stop();
       }
-      if (g.json) out.data({ labDir: dir, config: lab.configPath, drills: summaries });
+      if (g.json) out.data({ labDir: dir, config: lab.configPath, drills: summaries, skipped: skipped.map((p) => ({ playbook: p.id, reason: pgProblem })) });
       process.exitCode = worst;
     });
 }

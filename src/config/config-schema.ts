@@ -65,6 +65,7 @@ const stepCa = z.strictObject({
 
 const basicAuthService = (what: string) => z.strictObject({ ...endpoint, username: z.string().min(1), password: credentialRef }).describe(what);
 
+const duration = z.string().refine((v) => parseDuration(v) !== undefined, 'must be a duration such as 5m, 2h, 90s or 1h30m');
 const roleName = z.string().min(1).max(63);
 const timescaledb = z.strictObject({
   host: z.string().min(1),
@@ -77,7 +78,11 @@ const timescaledb = z.strictObject({
     envFile: z.string().min(1).describe('The .env file that holds the role\'s password.'),
     variable: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'),
     applicationName: z.string().optional().describe('application_name the consuming service connects with (to see it reconnect).'),
+    executor: z.string().default('local').describe('Executor of the host where the .env file lives and the service runs.'),
     restart: restartSchema,
+    passwordLength: z.number().int().min(32).max(128).default(40).describe('Length of generated passwords (ASCII letters, digits, "-" and "_").'),
+    reconnectTimeout: duration.default('60s').describe('How long to wait for the service to reconnect with the new password.'),
+    rollback: z.boolean().default(false).describe('When verification fails, put the previous .env back (the database keeps the new password).'),
   })).default({}),
 }).describe('A TimescaleDB (PostgreSQL) database and the roles Firebreak may rotate.');
 
@@ -113,8 +118,6 @@ export const providerSchema = z.strictObject({
   dns: z.strictObject({ kind: z.literal('powerdns'), ...endpoint, apiKey: credentialRef, serverId: z.string().default('localhost'), zone: z.string().min(1) }).optional(),
   smtp: z.strictObject({ host: z.string().min(1), port: z.number().int().min(1).max(65535).default(587), secure: z.boolean().default(false), username: z.string().optional(), password: credentialRef.optional(), from: z.email() }).optional(),
 }).describe('The provider stack.');
-
-const duration = z.string().refine((v) => parseDuration(v) !== undefined, 'must be a duration such as 5m, 2h, 90s or 1h30m');
 
 export const configSchema = z.strictObject({
   version: z.literal(1, { error: (iss) => (iss.input === undefined ? 'is required' : 'must be 1 (the only format version)') }).describe('Format version of this file.'),

@@ -65,117 +65,122 @@ export function playbookWorkflow(p: AnyPlaybook, svc: ExecutorServices): Workflo
     const envelope = raw as RunEnvelope;
     const input: unknown = parseInput(p, envelope.input);
     const deps: unknown = await p.connect(svc.env, input);
-    const log = svc.log.child({ run: ctx.runId, ...(envelope.incidentId === null ? {} : { incident: envelope.incidentId }) });
-    // The plan only reads: transient failures are retried like any idempotent step.
-    const plan = await ctx.step('plan', () => computePlan(p, input, deps, log, ctx.signal), {
-      retry: DEFAULT_RETRY,
-      meta: { title: 'Plan: run read-only steps and every check', phase: 'assessment', system: 'firebreak', effect: 'read' },
-    });
-    const steps = p.steps as readonly StepDefinition[];
-    const outputs: Record<string, unknown> = {};
-    const failures: { stepId: string; error: ErrorData }[] = [];
-    const settled = new Map<string, Promise<'ok' | 'failed' | 'skipped'>>();
+    try {
+      const log = svc.log.child({ run: ctx.runId, ...(envelope.incidentId === null ? {} : { incident: envelope.incidentId }) });
+      // The plan only reads: transient failures are retried like any idempotent step.
+      const plan = await ctx.step('plan', () => computePlan(p, input, deps, log, ctx.signal), {
+        retry: DEFAULT_RETRY,
+        meta: { title: 'Plan: run read-only steps and every check', phase: 'assessment', system: 'firebreak', effect: 'read' },
+      });
+      const steps = p.steps as readonly StepDefinition[];
+      const outputs: Record<string, unknown> = {};
+      const failures: { stepId: string; error: ErrorData }[] = [];
+      const settled = new Map<string, Promise<'ok' | 'failed' | 'skipped'>>();
 
-    const stepContext = (s: StepDefinition, c: WorkflowContext, item: FanOutItem<unknown> | undefined, attempt: number, resumed: boolean, signal: AbortSignal): StepContext<unknown, unknown> => ({
-      runId: ctx.runId, input, deps, signal, outputs, item, attempt, resumed, planning: false,
-      log: log.child({ step: s.id, ...(item === undefined ? {} : { item: item.key }) }),
-      // Scoped to the run (and the fan-out item), not the step: every step of a rotation sees the same value.
-      generate: (name, fn) => c.generate(`generated.${name}`, fn),
-      credentials: svc.credentials,
-      evidence: (name, data) => svc.evidence.store({ incidentId: envelope.incidentId, runId: ctx.runId, stepId: item === undefined ? s.id : `${s.id}[${item.key}]` }, name, data),
-    });
-
-    const once = (s: StepDefinition, c: WorkflowContext, item: FanOutItem<unknown> | undefined, id: string) =>
-      c.step<StepOutcome>(id, async ({ attempt, resumed, signal }) => {
-        const sc = stepContext(s, c, item, attempt, resumed, signal);
-        let outcome: StepOutcome;
-        const check = s.check === undefined ? undefined : await s.check(sc);
-        if (check?.done === true) {
-          outcome = { outcome: 'already', detail: check.detail, ...(check.output === undefined ? {} : { output: check.output }) };
-        } else {
-          const output = await s.apply(sc);
-          outcome = { outcome: 'applied', ...(check === undefined ? {} : { detail: check.detail }), ...(output === undefined ? {} : { output }) };
-        }
-        if (s.verify !== undefined) {
-          const v = await s.verify(sc, outcome.output);
-          if (!v.ok) throw new FirebreakError('VERIFY_FAILED', `${s.title}${item === undefined ? '' : ` (${item.key})`}: verification failed: ${v.detail}`);
-          outcome = { ...outcome, verified: v.detail };
-        }
-        return outcome;
-      }, {
-        retry: retryPolicy(s),
-        ...(s.timeoutMs === undefined ? {} : { timeoutMs: s.timeoutMs }),
-        rateLimitKey: s.system,
-        meta: { title: s.title, phase: s.phase, system: s.system, effect: s.effect, ...(item === undefined ? {} : { item: item.key }) },
+      const stepContext = (s: StepDefinition, c: WorkflowContext, item: FanOutItem<unknown> | undefined, attempt: number, resumed: boolean, signal: AbortSignal): StepContext<unknown, unknown> => ({
+        runId: ctx.runId, input, deps, signal, outputs, item, attempt, resumed, planning: false,
+        log: log.child({ step: s.id, ...(item === undefined ? {} : { item: item.key }) }),
+        // Scoped to the run (and the fan-out item), not the step: every step of a rotation sees the same value.
+        generate: (name, fn) => c.generate(`generated.${name}`, fn),
+        credentials: svc.credentials,
+        evidence: (name, data) => svc.evidence.store({ incidentId: envelope.incidentId, runId: ctx.runId, stepId: item === undefined ? s.id : `${s.id}[${item.key}]` }, name, data),
       });
 
-    const approve = async (s: StepDefinition) => {
-      const meta = { title: `Approval: ${s.title}`, phase: s.phase, system: 'firebreak', effect: 'read', planHash: plan.hash, ...(s.approvalNote === undefined ? {} : { note: s.approvalNote }) };
-      if (envelope.autoApprove) {
-        await ctx.step(`approve-${s.id}`, async () => ({ approver: envelope.initiator, planHash: plan.hash, auto: true }), { meta });
-        return;
-      }
-      await ctx.waitForSignal(`approve-${s.id}`, approvalSignal(s.id), {
-        meta,
-        accept: (payload) => acceptApproval(payload, plan, envelope, s.id),
-      });
-    };
+      const once = (s: StepDefinition, c: WorkflowContext, item: FanOutItem<unknown> | undefined, id: string) =>
+        c.step<StepOutcome>(id, async ({ attempt, resumed, signal }) => {
+          const sc = stepContext(s, c, item, attempt, resumed, signal);
+          let outcome: StepOutcome;
+          const check = s.check === undefined ? undefined : await s.check(sc);
+          if (check?.done === true) {
+            outcome = { outcome: 'already', detail: check.detail, ...(check.output === undefined ? {} : { output: check.output }) };
+          } else {
+            const output = await s.apply(sc);
+            outcome = { outcome: 'applied', ...(check === undefined ? {} : { detail: check.detail }), ...(output === undefined ? {} : { output }) };
+          }
+          if (s.verify !== undefined) {
+            const v = await s.verify(sc, outcome.output);
+            if (!v.ok) throw new FirebreakError('VERIFY_FAILED', `${s.title}${item === undefined ? '' : ` (${item.key})`}: verification failed: ${v.detail}`);
+            outcome = { ...outcome, verified: v.detail };
+          }
+          return outcome;
+        }, {
+          retry: retryPolicy(s),
+          ...(s.timeoutMs === undefined ? {} : { timeoutMs: s.timeoutMs }),
+          rateLimitKey: s.system,
+          meta: { title: s.title, phase: s.phase, system: s.system, effect: s.effect, ...(item === undefined ? {} : { item: item.key }) },
+        });
 
-    const execute = async (s: StepDefinition): Promise<void> => {
-      if (needsApproval(s)) await approve(s);
-      if (s.forEach === undefined) {
-        const r = await once(s, ctx, undefined, s.id);
-        outputs[s.id] = r.output;
-        return;
-      }
-      const forEach = s.forEach;
-      const items = await ctx.step(`${s.id}.items`, async ({ signal }) => forEach.items(stepContext(s, ctx, undefined, 1, false, signal)),
-        { meta: { title: `${s.title}: list items`, phase: s.phase, system: s.system, effect: 'read' }, retry: retryPolicy(s) });
-      const r = await ctx.fanOut(s.id, items, async (item, ictx) => (await once(s, ictx, item, 'apply')).output, {
-        concurrency: forEach.concurrency ?? 8,
-        meta: { title: s.title, phase: s.phase, system: s.system, effect: s.effect },
-      });
-      outputs[s.id] = { succeeded: r.succeeded.map((x) => ({ key: x.key, output: x.value })), failed: r.failed.map((f) => f.key) };
-      if (r.failed.length > 0) ctx.markPartial(r.failed.map((f) => ({ stepId: s.id, key: f.key, error: f.error })));
-    };
-
-    const run = (s: StepDefinition): Promise<'ok' | 'failed' | 'skipped'> => {
-      let pending = settled.get(s.id);
-      if (pending !== undefined) return pending;
-      pending = (async () => {
-        const deps = await Promise.all((s.dependsOn ?? []).map((d) => run(steps.find((x) => x.id === d) as StepDefinition)));
-        if (deps.some((d) => d !== 'ok')) return 'skipped';
-        try {
-          await execute(s);
-          return 'ok';
-        } catch (err) {
-          failures.push({ stepId: s.id, error: toErrorData(err) });
-          return 'failed';
+      const approve = async (s: StepDefinition) => {
+        const meta = { title: `Approval: ${s.title}`, phase: s.phase, system: 'firebreak', effect: 'read', planHash: plan.hash, ...(s.approvalNote === undefined ? {} : { note: s.approvalNote }) };
+        if (envelope.autoApprove) {
+          await ctx.step(`approve-${s.id}`, async () => ({ approver: envelope.initiator, planHash: plan.hash, auto: true }), { meta });
+          return;
         }
-      })();
-      settled.set(s.id, pending);
-      return pending;
-    };
+        await ctx.waitForSignal(`approve-${s.id}`, approvalSignal(s.id), {
+          meta,
+          accept: (payload) => acceptApproval(payload, plan, envelope, s.id),
+        });
+      };
 
-    await Promise.all(Phases.map(async (phase) => {
-      const mine = steps.filter((s) => s.phase === phase);
-      const results = await Promise.all(mine.map(run));
-      if (mine.length > 0 && results.every((r) => r === 'ok') && svc.phaseCompleted !== undefined) {
-        const notify = svc.phaseCompleted;
-        await ctx.step(`phase-${phase}`, async () => { await notify(envelope.incidentId, ctx.runId, phase); return { phase }; },
-          { meta: { title: `Phase ${phase} complete`, phase, system: 'firebreak', effect: 'read' } });
+      const execute = async (s: StepDefinition): Promise<void> => {
+        if (needsApproval(s)) await approve(s);
+        if (s.forEach === undefined) {
+          const r = await once(s, ctx, undefined, s.id);
+          outputs[s.id] = r.output;
+          return;
+        }
+        const forEach = s.forEach;
+        const items = await ctx.step(`${s.id}.items`, async ({ signal }) => forEach.items(stepContext(s, ctx, undefined, 1, false, signal)),
+          { meta: { title: `${s.title}: list items`, phase: s.phase, system: s.system, effect: 'read' }, retry: retryPolicy(s) });
+        const r = await ctx.fanOut(s.id, items, async (item, ictx) => (await once(s, ictx, item, 'apply')).output, {
+          concurrency: forEach.concurrency ?? 8,
+          meta: { title: s.title, phase: s.phase, system: s.system, effect: s.effect },
+        });
+        outputs[s.id] = { succeeded: r.succeeded.map((x) => ({ key: x.key, output: x.value })), failed: r.failed.map((f) => f.key) };
+        if (r.failed.length > 0) ctx.markPartial(r.failed.map((f) => ({ stepId: s.id, key: f.key, error: f.error })));
+      };
+
+      const run = (s: StepDefinition): Promise<'ok' | 'failed' | 'skipped'> => {
+        let pending = settled.get(s.id);
+        if (pending !== undefined) return pending;
+        pending = (async () => {
+          const deps = await Promise.all((s.dependsOn ?? []).map((d) => run(steps.find((x) => x.id === d) as StepDefinition)));
+          if (deps.some((d) => d !== 'ok')) return 'skipped';
+          try {
+            await execute(s);
+            return 'ok';
+          } catch (err) {
+            failures.push({ stepId: s.id, error: toErrorData(err) });
+            return 'failed';
+          }
+        })();
+        settled.set(s.id, pending);
+        return pending;
+      };
+
+      await Promise.all(Phases.map(async (phase) => {
+        const mine = steps.filter((s) => s.phase === phase);
+        const results = await Promise.all(mine.map(run));
+        if (mine.length > 0 && results.every((r) => r === 'ok') && svc.phaseCompleted !== undefined) {
+          const notify = svc.phaseCompleted;
+          await ctx.step(`phase-${phase}`, async () => { await notify(envelope.incidentId, ctx.runId, phase); return { phase }; },
+            { meta: { title: `Phase ${phase} complete`, phase, system: 'firebreak', effect: 'read' } });
+        }
+      }));
+
+      if (failures.length > 0) {
+        if (p.compensateOnFailure === true) await compensate(ctx, steps, outputs, stepContext);
+        const first = failures[0] as { stepId: string; error: ErrorData };
+        throw new FirebreakError(first.error.code, failures.length === 1
+          ? `step ${first.stepId} failed: ${first.error.message}`
+          : `${failures.length} steps failed: ${failures.map((f) => `${f.stepId} (${f.error.message})`).join('; ')}`,
+          { details: { failures }, retryable: false });
       }
-    }));
-
-    if (failures.length > 0) {
-      if (p.compensateOnFailure === true) await compensate(ctx, steps, outputs, stepContext);
-      const first = failures[0] as { stepId: string; error: ErrorData };
-      throw new FirebreakError(first.error.code, failures.length === 1
-        ? `step ${first.stepId} failed: ${first.error.message}`
-        : `${failures.length} steps failed: ${failures.map((f) => `${f.stepId} (${f.error.message})`).join('; ')}`,
-        { details: { failures }, retryable: false });
+      return { planHash: plan.hash, steps: Object.keys(outputs).length };
+    } finally {
+      // However the run ends, the playbook's connections (pools, sessions) are released.
+      await p.disconnect?.(deps).catch((err: unknown) => { svc.log.warn('releasing the playbook\'s connections failed', { error: String(err) }); });
     }
-    return { planHash: plan.hash, steps: Object.keys(outputs).length };
   };
 }
 

@@ -138,8 +138,10 @@ export interface PlaybookDefinition<In = unknown, Deps = unknown> {
   /** Run compensations of completed steps, newest first, when the run fails. */
   readonly compensateOnFailure?: boolean;
   readonly connect: (env: PlaybookEnv, input: In) => Promise<Deps>;
-  /** Inputs for `firebreak drill` against the lab (tenant "acme", devices "device-001"…). */
-  readonly drillInput?: Readonly<Record<string, unknown>>;
+  /** Releases what `connect` opened (connection pools…) once the run or plan ends, however it ends. */
+  readonly disconnect?: (deps: Deps) => Promise<void>;
+  /** How `firebreak drill` rehearses it: inputs against the lab, and what the lab must provide beyond the defaults ("postgres"). */
+  readonly drill?: { readonly input: Readonly<Record<string, unknown>>; readonly needs?: readonly string[] };
   readonly steps: readonly StepDefinition<In, Deps>[];
 }
 

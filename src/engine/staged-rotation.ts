@@ -12,7 +12,7 @@ import type { Phase, StepContext, StepDefinition, VerifyResult } from './playboo
 export interface RotationAdapter<In, Deps> {
   /** Step id prefix, e.g. "password" → password-create, password-set… */
   readonly id: string;
-  /** What is rotated, for titles: "the password of role telegraf". */
+  /** What is rotated, a noun for titles without article: "database password", "client secret". */
   readonly what: string;
   /** The system holding the credential (rate limit key, plan grouping). */
   readonly system: string;
@@ -91,7 +91,7 @@ export function stagedRotation<In, Deps>(a: RotationAdapter<In, Deps>, o: Staged
   };
   return [
     {
-      id: id('create'), title: `Generate the new value of ${a.what} (PENDING)`, phase, system: 'firebreak', effect: 'mutate', idempotency: 'natural',
+      id: id('create'), title: `Generate a new ${a.what} (PENDING)`, phase, system: 'firebreak', effect: 'mutate', idempotency: 'natural',
       ...(o.dependsOn === undefined ? {} : { dependsOn: o.dependsOn }),
       apply: async (ctx) => {
         if (a.current !== undefined) await previous(ctx);
@@ -101,7 +101,7 @@ export function stagedRotation<In, Deps>(a: RotationAdapter<In, Deps>, o: Staged
       },
     },
     {
-      id: id('set'), title: `Set ${a.what} at the source`, phase, system: a.system, effect: 'irreversible', idempotency: 'natural', dependsOn: [id('create')],
+      id: id('set'), title: `Set the new ${a.what} at the source`, phase, system: a.system, effect: 'irreversible', idempotency: 'natural', dependsOn: [id('create')],
       approval: o.approval ?? true,
       check: async (ctx) => {
         if (ctx.planning) return { done: false, detail: `set a new value of ${a.what}` };
@@ -115,7 +115,7 @@ export function stagedRotation<In, Deps>(a: RotationAdapter<In, Deps>, o: Staged
       },
     },
     {
-      id: id('test'), title: `Test: the new value of ${a.what} works, the old one is refused`, phase, system: a.system, effect: 'read', idempotency: 'natural', dependsOn: [id('set')],
+      id: id('test'), title: `Test: the new ${a.what} works, the old one is refused`, phase, system: a.system, effect: 'read', idempotency: 'natural', dependsOn: [id('set')],
       apply: async (ctx) => {
         if (ctx.planning) return null;
         const r = await a.test(ctx, await value(ctx), await previous(ctx));
@@ -124,18 +124,18 @@ export function stagedRotation<In, Deps>(a: RotationAdapter<In, Deps>, o: Staged
       },
     },
     {
-      id: id('propagate'), title: `Propagate ${a.what} to its consumers`, phase: 'recovery', system: a.system, effect: 'mutate', idempotency: 'natural', dependsOn: [id('test')],
+      id: id('propagate'), title: `Propagate the new ${a.what} to its consumers`, phase: 'recovery', system: a.system, effect: 'mutate', idempotency: 'natural', dependsOn: [id('test')],
       check: async (ctx) => (ctx.planning ? { done: false, detail: `write the new value of ${a.what} for its consumers` } : { done: await a.isPropagated(ctx, await value(ctx)), detail: `write the new value of ${a.what} for its consumers` }),
       apply: async (ctx) => a.propagate(ctx, await value(ctx)),
       ...(a.rollbackPropagation === undefined ? {} : { compensate: async (ctx: StepContext<In, Deps>, out: unknown) => a.rollbackPropagation?.(ctx, out, await previous(ctx)) }),
     },
     {
-      id: id('restart'), title: `Restart the consumers of ${a.what}`, phase: 'recovery', system: a.system, effect: 'mutate', idempotency: 'natural', dependsOn: [id('propagate')],
+      id: id('restart'), title: `Restart the consumers of the ${a.what}`, phase: 'recovery', system: a.system, effect: 'mutate', idempotency: 'natural', dependsOn: [id('propagate')],
       check: async (ctx) => (ctx.planning ? { done: false, detail: 'restart the consumers' } : { done: await a.consumersUpdated(ctx, rotatedAt(ctx)), detail: 'restart the consumers' }),
       apply: async (ctx) => a.restartConsumers(ctx),
     },
     {
-      id: id('verify'), title: `Verify: consumers use the new ${a.what}, nothing uses the old`, phase: 'recovery', system: a.system, effect: 'mutate', idempotency: 'natural', dependsOn: [id('restart')],
+      id: id('verify'), title: `Verify: consumers use the new ${a.what}, nothing uses the old one`, phase: 'recovery', system: a.system, effect: 'mutate', idempotency: 'natural', dependsOn: [id('restart')],
       apply: async (ctx) => {
         const r = await a.verify(ctx, await value(ctx), rotatedAt(ctx));
         if (!r.ok) throw new FirebreakError('VERIFY_FAILED', `verification of ${a.what} failed: ${r.detail}`);

@@ -1,19 +1,35 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { connect } from 'node:net';
+import { parse } from 'yaml';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from './cli-helpers.ts';
+import { requireComponent } from '../helpers/shared.ts';
+import { postgresProblem } from '../helpers/postgres.ts';
 
 interface DrillJson { labDir: string; config: string; drills: { playbook: string; status: string; report: string; phases: { phase: string; met: boolean | null }[] }[] }
 
 test('drill runs every playbook against a fresh lab, writes the report and measures the RTO targets', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'fb-drill-'));
   t.after(() => { rmSync(dir, { recursive: true, force: true }); });
+  // db-credential-leak drills on a real PostgreSQL that the drill starts; without one it is skipped (and CI fails here).
+  const withPostgres = requireComponent(t, 'PostgreSQL', postgresProblem());
   const r = await run(['drill', '--json', '--dir', join(dir, 'lab')]);
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout) as DrillJson;
-  assert.deepEqual(out.drills.map((d) => [d.playbook, d.status]), [['device-compromise', 'completed']]);
+  assert.deepEqual(out.drills.map((d) => [d.playbook, d.status]), [['device-compromise', 'completed'], ...(withPostgres ? [['db-credential-leak', 'completed']] : [])]);
+  if (withPostgres) {
+    const db = readFileSync(out.drills[1]?.report ?? '', 'utf8');
+    assert.match(db, /Verify: consumers use the new database password, nothing uses the old one \| recovery \| timescaledb \| mutate \| applied/);
+    assert.match(db, /Nothing remains: every step completed/);
+    assert.equal(spawnSync('pgrep', ['-f', join(dir, 'lab')]).status, 1, 'the drill stopped the consumer it started');
+    const port = (parse(readFileSync(out.config, 'utf8')) as { provider: { timescaledb: { port: number } } }).provider.timescaledb.port;
+    const refused = await new Promise<boolean>((resolve) => { const s = connect(port, '127.0.0.1'); s.on('connect', () => { s.destroy(); resolve(false); }); s.on('error', () => { resolve(true); }); });
+    assert.ok(refused, `the drill stopped its PostgreSQL (port ${port})`);
+  }
   assert.ok(out.drills[0]?.phases.some((p) => p.phase === 'containment' && p.met === true));
   assert.ok(existsSync(out.drills[0]?.report ?? ''));
   assert.match(readFileSync(out.drills[0]?.report ?? '', 'utf8'), /Nothing remains: every step completed/);

@@ -31,7 +31,7 @@ const maybeFail = (w: World, point: string) => {
 };
 
 const adapter: RotationAdapter<Record<string, never>, World> = {
-  id: 'password', what: 'the password of role app', system: 'db',
+  id: 'password', what: 'app password', system: 'db',
   ref: () => 'db:app',
   generate: (ctx) => { const v = randomBytes(24).toString('base64url'); ctx.deps.generated.push(v); return new Secret(v); },
   current: async (ctx) => new Secret(ctx.deps.config),

@@ -11,6 +11,8 @@ import type { ExecRequest, ExecResult, Executor } from './executor-types.ts';
 const MAX_OUTPUT = 16 * 1024 * 1024;
 
 /** Runs commands on this host with no shell; secrets only ever on stdin. */
+const PERMANENT = new Set(['EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'ELOOP', 'ENAMETOOLONG']);
+
 export function createLocalExecutor(options: { env?: NodeJS.ProcessEnv } = {}): Executor {
   return {
     describe: 'local',
@@ -20,7 +22,9 @@ export function createLocalExecutor(options: { env?: NodeJS.ProcessEnv } = {}): 
         return readFileSync(path);
       } catch (cause) {
         const code = (cause as NodeJS.ErrnoException).code;
-        throw new FirebreakError(code === 'ENOENT' ? 'NOT_FOUND' : 'UNAVAILABLE', `cannot read ${path} (local): ${code ?? (cause as Error).message}`, { cause });
+        // Missing is NOT_FOUND; a permission or file-type problem will not fix itself (not retried); anything else may.
+        const kind = code === 'ENOENT' ? 'NOT_FOUND' : code !== undefined && PERMANENT.has(code) ? 'UPSTREAM_REJECTED' : 'UNAVAILABLE';
+        throw new FirebreakError(kind, `cannot read ${path} (local): ${code ?? (cause as Error).message}`, { cause });
       }
     },
     async writeFileAtomic(path, data, opts = {}) {

@@ -201,6 +201,6 @@ export const deviceCompromise = definePlaybook<DeviceCompromiseInput, DeviceDeps
   rto: { assessment: 2 * 60_000, containment: 5 * 60_000, recovery: 30 * 60_000 },
   entities: (i) => [{ type: 'tenant', id: i.tenant }, { type: 'device', id: i.device }],
   connect: connectDevice,
-  drillInput: { tenant: 'acme', device: 'device-001' },
+  drill: { input: { tenant: 'acme', device: 'device-001' } },
   steps,
 });
