@@ -1,0 +1,61 @@
+import { after, test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { requireComponent } from '../helpers/shared.ts';
+import { postgresProblem, startCluster, type Cluster } from '../helpers/postgres.ts';
+import { dbStackFor } from '../helpers/db-stack.ts';
+import { readEnvValue } from '../../src/connectors/dotenv/dotenv-file.ts';
+import { run } from './cli-helpers.ts';
+
+const CRASH_RUN = fileURLToPath(new URL('../fixtures/crash-run/crash-run.ts', import.meta.url));
+
+let cluster: Promise<Cluster> | undefined;
+after(async () => { if (cluster !== undefined) await (await cluster).stop(); });
+async function useCluster(t: TestContext): Promise<Cluster | undefined> {
+  if (!requireComponent(t, 'PostgreSQL', postgresProblem())) return undefined;
+  cluster ??= startCluster();
+  return cluster;
+}
+
+/** Every boundary of the run: after the plan, each assessment step, and each phase of the staged rotation. */
+const BOUNDARIES = ['plan', 'resolve-role', 'capture-sessions', 'password-create', 'password-set', 'password-test', 'password-propagate', 'password-restart', 'password-verify', 'password-finish'];
+
+function crashRun(config: string, stepId: string, input: object, env: Record<string, string>): Promise<{ runId: string; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [CRASH_RUN, config, stepId, 'db-credential-leak', JSON.stringify(input)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  return new Promise((resolve) => { child.on('close', (_code, signal) => { resolve({ runId: stdout.split('\n')[0] ?? '', signal, stdout, stderr }); }); });
+}
+
+test('db-credential-leak: SIGKILL after every phase boundary, then `firebreak resume`: exactly one password change, a consistent .env, the consumer on the new password', async (t) => {
+  const c = await useCluster(t);
+  if (c === undefined) return;
+  for (const stepId of BOUNDARIES) {
+    await t.test(`killed after ${stepId}`, async (tt) => {
+      const s = await dbStackFor(tt, c);
+      const before = s.envText();
+      const crashed = await crashRun(s.configPath, stepId, { stack: 'provider', role: s.role }, s.env);
+      assert.equal(crashed.signal, 'SIGKILL', `the process died at the boundary: ${crashed.stdout}${crashed.stderr}`);
+      assert.match(crashed.runId, /^run-/);
+
+      const resumed = await run(['--config', s.configPath, 'resume', crashed.runId, '--json'], { env: s.env });
+      assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
+      assert.equal((JSON.parse(resumed.stdout) as { status: string }).status, 'completed');
+
+      const text = s.envText();
+      const fresh = readEnvValue(text, 'TSDB_TELEGRAF_PASSWORD') ?? '';
+      assert.notEqual(fresh, s.leaked.reveal(), 'the .env holds a new password');
+      assert.equal(text, before.replace(s.leaked.reveal(), fresh), 'the .env differs only in that value');
+      assert.equal(s.passwordChanges(), 1, 'exactly one ALTER ROLE … PASSWORD across the crash and the resume');
+      assert.equal(await s.logsIn(fresh), true, 'the .env\'s password is the database\'s');
+      assert.equal(await s.logsIn(s.leaked.reveal()), false);
+      assert.equal(readdirSync(s.dir).filter((f) => f.endsWith('.bak')).length, 1, 'the .env was rewritten once');
+      const sessions = await s.sessions();
+      assert.ok(sessions.some((x) => x.application_name === 'telegraf'), 'the consumer is connected');
+    });
+  }
+});
