@@ -16,7 +16,8 @@ export function generatePassword(length: number): Secret {
   return new Secret(out.slice(0, length));
 }
 
-const password: RotationAdapter<DbCredentialLeakInput, DbDeps> = {
+/** The staged rotation's adapter for a PostgreSQL role's password (exported for the benchmark's timing wrapper). */
+export const passwordRotation: RotationAdapter<DbCredentialLeakInput, DbDeps> = {
   id: 'password', what: 'database password', system: 'timescaledb',
   ref: (ctx) => ctx.deps.ref,
   generate: (ctx) => generatePassword(ctx.deps.passwordLength),
@@ -83,7 +84,7 @@ const steps: Step[] = [
       return { sessions: sessions.length, evidence: ref.ref };
     },
   },
-  ...stagedRotation(password, { dependsOn: ['capture-sessions'], phase: 'containment' }),
+  ...stagedRotation(passwordRotation, { dependsOn: ['capture-sessions'], phase: 'containment' }),
 ];
 
 /** Seed Scenario 2: a TimescaleDB role's password exposed in logs or a commit. */
