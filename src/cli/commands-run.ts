@@ -120,6 +120,10 @@ function follow(app: App, out: Out, g: GlobalOptions, who: string, yes: boolean)
       out.line(out.style('bold', `Run ${e.runId}`) + out.style('dim', ` (firebreak runs show ${e.runId})`));
     }
     tasks.onEvent(e);
+    if (e.type === 'waiting' && e.meta?.['manual'] === true) {
+      out.line(out.style('yellow', `\nManual step ${e.stepId}: ${String(e.meta?.['note'])}\nWhen it is done: firebreak approve ${e.runId} --step ${e.stepId.replace(/^approve-/, '')}`));
+      return;
+    }
     if (e.type !== 'waiting' || yes || prompted) return;
     prompted = true;
     const plan = app.journal.getStep(e.runId, 'plan')?.output as Plan | undefined;

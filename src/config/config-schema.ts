@@ -103,8 +103,21 @@ const stack = {
   timescaledb: timescaledb.optional(),
 };
 
+const subCa = z.strictObject({
+  executor: z.string().default('local').describe('Executor of the host the tenant CA runs on (its files live there; its new key is generated there).'),
+  certFile: z.string().min(1).describe('The tenant CA\'s intermediate certificate (PEM, with its chain), e.g. /srv/tenant-stack/step/certs/intermediate_ca.crt.'),
+  keyFile: z.string().min(1).describe('The intermediate\'s private key file, e.g. /srv/tenant-stack/step/secrets/intermediate_ca_key.'),
+  restart: restartSchema.describe('How the tenant CA is restarted to load a new certificate and key.'),
+  reenroll: z.strictObject({
+    concurrency: z.number().int().min(1).max(1000).default(16).describe('Devices re-enrolling at once.'),
+    timeout: duration.default('2m').describe('How long a device has to enroll once it got its one-time token.'),
+    pollInterval: duration.default('2s').describe('How often its reported certificate is checked meanwhile.'),
+  }).default({ concurrency: 16, timeout: '2m', pollInterval: '2s' }),
+}).describe('The tenant Sub-CA\'s own certificate and key (subca-compromise).');
+
 export const tenantSchema = z.strictObject({
   ...stack,
+  subCa: subCa.optional(),
   wireguard: wireguard.optional(),
   thingsboard: basicAuthService('ThingsBoard (tenant administrator login).').optional(),
   hawkbit: basicAuthService('Eclipse hawkBit Management API (basic auth).').optional(),

@@ -111,8 +111,11 @@ export function playbookWorkflow(p: AnyPlaybook, svc: ExecutorServices): Workflo
         });
 
       const approve = async (s: StepDefinition) => {
-        const meta = { title: `Approval: ${s.title}`, phase: s.phase, system: 'firebreak', effect: 'read', planHash: plan.hash, ...(s.approvalNote === undefined ? {} : { note: s.approvalNote }) };
-        if (envelope.autoApprove) {
+        // A manual step waits for the person who does it, whatever --yes says.
+        const manual = s.manual?.(stepContext(s, ctx, undefined, 1, false, ctx.signal));
+        const note = manual ?? s.approvalNote;
+        const meta = { title: manual === undefined ? `Approval: ${s.title}` : `Manual: ${s.title}`, phase: s.phase, system: 'firebreak', effect: 'read', planHash: plan.hash, ...(note === undefined ? {} : { note }), ...(manual === undefined ? {} : { manual: true }) };
+        if (envelope.autoApprove && manual === undefined) {
           await ctx.step(`approve-${s.id}`, async () => ({ approver: envelope.initiator, planHash: plan.hash, auto: true }), { meta });
           return;
         }
@@ -133,7 +136,7 @@ export function playbookWorkflow(p: AnyPlaybook, svc: ExecutorServices): Workflo
         const items = await ctx.step(`${s.id}.items`, async ({ signal }) => forEach.items(stepContext(s, ctx, undefined, 1, false, signal)),
           { meta: { title: `${s.title}: list items`, phase: s.phase, system: s.system, effect: 'read' }, retry: retryPolicy(s) });
         const r = await ctx.fanOut(s.id, items, async (item, ictx) => (await once(s, ictx, item, 'apply')).output, {
-          concurrency: forEach.concurrency ?? 8,
+          concurrency: typeof forEach.concurrency === 'function' ? forEach.concurrency(stepContext(s, ctx, undefined, 1, false, ctx.signal)) : forEach.concurrency ?? 8,
           meta: { title: s.title, phase: s.phase, system: s.system, effect: s.effect },
         });
         outputs[s.id] = { succeeded: r.succeeded.map((x) => ({ key: x.key, output: x.value })), failed: r.failed.map((f) => f.key) };

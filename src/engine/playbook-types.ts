@@ -103,8 +103,16 @@ export interface StepDefinition<In = unknown, Deps = unknown> {
   /** Fan out over items: one journaled apply per item, bounded concurrency, failures isolated. */
   readonly forEach?: {
     readonly items: (ctx: StepContext<In, Deps>) => Promise<readonly FanOutItem<unknown>[]>;
-    readonly concurrency?: number;
+    /** Items in flight at once (default 8); a function reads it from the deps (configuration). */
+    readonly concurrency?: number | ((ctx: StepContext<In, Deps>) => number);
   };
+  /**
+   * A step a person performs (e.g. on a CA kept offline): when this returns
+   * instructions, the step's approval gate is that person's confirmation that
+   * it is done. The instructions are shown while the run waits; `--yes` never
+   * gives this confirmation. The step then applies and verifies as usual.
+   */
+  readonly manual?: (ctx: StepContext<In, Deps>) => string | undefined;
   /** Read-only: has the target state been reached already? Missing = always apply. */
   readonly check?: (ctx: StepContext<In, Deps>) => Promise<CheckResult>;
   readonly apply: (ctx: StepContext<In, Deps>) => Promise<unknown>;

@@ -6,10 +6,11 @@ import type { Executor } from '../connectors/executor/executor-types.ts';
 import { startLabDatabase, type LabDatabase } from './postgres/lab-database.ts';
 import type { FaultSettings } from './lab-faults.ts';
 import type { Simulator } from './lab-server.ts';
-import { startThingsboardSim } from './thingsboard/thingsboard-sim.ts';
+import { startThingsboardSim, type ThingsboardSim } from './thingsboard/thingsboard-sim.ts';
+import { enrollmentAgent } from './device-agent.ts';
 import { startHawkbitSim } from './hawkbit/hawkbit-sim.ts';
-import { startStepCaSim } from './step-ca/step-ca-sim.ts';
-import { createLabPki, issueDeviceCert } from './step-ca/step-ca-pki.ts';
+import { startStepCaSim, type StepCaSim } from './step-ca/step-ca-sim.ts';
+import { createLabPki, exportKeyPem, issueDeviceCert } from './step-ca/step-ca-pki.ts';
 import { createWireguardStandin, wgKeyPair, type StandinPeer } from './wireguard/wireguard-standin.ts';
 
 export interface LabOptions {
@@ -21,6 +22,10 @@ export interface LabOptions {
   readonly seed?: number;
   /** Also start a real local PostgreSQL with a role, its .env and a consuming service (db-credential-leak). */
   readonly postgres?: boolean;
+  /** Devices that never answer a re-enrollment (subca-compromise), by name. */
+  readonly offlineDevices?: readonly string[];
+  /** The provider CA is kept offline (no API): its steps become manual. */
+  readonly providerOffline?: boolean;
 }
 
 export interface Lab {
@@ -28,7 +33,9 @@ export interface Lab {
   readonly configPath: string;
   readonly tenant: string;
   readonly devices: readonly string[];
-  readonly simulators: Readonly<Record<'step-ca' | 'thingsboard' | 'hawkbit', Simulator>>;
+  readonly simulators: Readonly<Record<'step-ca' | 'provider-ca' | 'thingsboard' | 'hawkbit', Simulator>> & { readonly thingsboard: ThingsboardSim; readonly 'provider-ca': StepCaSim };
+  /** The tenant CA's certificate and key files (as its host holds them). */
+  readonly subCaFiles: { readonly certFile: string; readonly keyFile: string };
   /** The tenant's WireGuard host stand-in (no root needed). */
   readonly wireguard: Executor;
   /** The lab database, when started. */
@@ -58,9 +65,21 @@ export async function startLab(o: LabOptions): Promise<Lab> {
   const tbPassword = randomBytes(18).toString('base64url');
   const hbPassword = randomBytes(18).toString('base64url');
   const sims = { faults: o.faults ?? {}, seed };
-  const [stepCa, thingsboard, hawkbit] = await Promise.all([
-    startStepCaSim({ ca: pki.subCa, provisioner: 'firebreak', password: caPassword, ...sims }),
-    startThingsboardSim({ username: `tenant@${tenant}.lab`, password: tbPassword, devices: devices.map((name, i) => ({ name, type: 'sensor', telemetry: { temperature: String(20 + (i % 7)), firmware: '1.4.2', rssi: String(-60 - (i % 20)) } })), ...sims, seed: seed + 1 }),
+  // The tenant CA's own files, as its host keeps them; the tenant CA (simulator) reads them like step-ca does.
+  const caDir = join(o.dir, 'tenant-ca');
+  mkdirSync(caDir, { recursive: true, mode: 0o700 });
+  const subCaFiles = { certFile: join(caDir, 'intermediate_ca.crt'), keyFile: join(caDir, 'intermediate_ca_key') };
+  writeFileSync(subCaFiles.certFile, `${pki.subCa.pem.trim()}\n${pki.provider.pem.trim()}\n`, { mode: 0o644 });
+  writeFileSync(subCaFiles.keyFile, await exportKeyPem(pki.subCa), { mode: 0o600 });
+  writeFileSync(join(o.dir, 'provider_ca.crt'), pki.provider.pem);
+  const providerPassword = randomBytes(18).toString('base64url');
+  const [stepCa, providerCa, thingsboard, hawkbit] = await Promise.all([
+    startStepCaSim({ ca: pki.subCa, caFiles: subCaFiles, provisioner: 'firebreak', password: caPassword, ...sims }),
+    startStepCaSim({ ca: pki.provider, issues: 'intermediate', provisioner: 'sub-ca-signer', password: providerPassword, ...sims, seed: seed + 3 }),
+    startThingsboardSim({
+      username: `tenant@${tenant}.lab`, password: tbPassword, devices: devices.map((name, i) => ({ name, type: 'sensor', telemetry: { temperature: String(20 + (i % 7)), firmware: '1.4.2', rssi: String(-60 - (i % 20)) } })), ...sims, seed: seed + 1,
+      deviceAgent: enrollmentAgent({ offline: new Set(o.offlineDevices ?? []) }),
+    }),
     startHawkbitSim({ username: 'firebreak', password: hbPassword, targets: devices.map((controllerId, i) => ({ controllerId, ipAddress: `10.8.${Math.floor((i + 2) / 250)}.${((i + 2) % 250) + 1}` })), ...sims, seed: seed + 2 }),
   ]);
 
@@ -86,6 +105,8 @@ export async function startLab(o: LabOptions): Promise<Lab> {
     tenants: {
       [tenant]: {
         stepCa: { url: stepCa.url, caCertFile: join(o.dir, 'sub_ca.crt'), provisioner: 'firebreak', provisionerPassword: { value: caPassword } },
+        // The lab's tenant CA re-reads its files when they change: its "restart" has nothing left to do.
+        subCa: { executor: 'local', ...subCaFiles, restart: { kind: 'command', argv: ['true'] }, reenroll: { concurrency: 16, timeout: '10s', pollInterval: '100ms' } },
         wireguard: { interface: 'wg0', executor: 'lab-wireguard', peersJson: { path: join(o.dir, 'cdm_peers.json'), executor: 'lab-wireguard' }, persist: 'wg-quick-save', configFile: join(o.dir, 'wg0.conf') },
         thingsboard: { url: thingsboard.url, username: `tenant@${tenant}.lab`, password: { value: tbPassword } },
         hawkbit: { url: hawkbit.url, username: 'firebreak', password: { value: hbPassword } },
@@ -93,14 +114,20 @@ export async function startLab(o: LabOptions): Promise<Lab> {
     },
   };
   const postgres = o.postgres === true ? await startLabDatabase(join(o.dir, 'postgres')) : undefined;
-  if (postgres !== undefined) Object.assign(config, { provider: { timescaledb: postgres.config } });
+  Object.assign(config, {
+    provider: {
+      stepCa: { url: providerCa.url, caCertFile: join(o.dir, 'provider_ca.crt'), provisioner: 'sub-ca-signer', provisionerPassword: { value: providerPassword }, ...(o.providerOffline === true ? { offline: true } : {}) },
+      ...(postgres === undefined ? {} : { timescaledb: postgres.config }),
+    },
+  });
   const configPath = join(o.dir, 'firebreak.yaml');
   writeFileSync(configPath, `# Generated by firebreak drill: a lab configuration (lab: true allows inline secrets and http).\n${stringify(config)}`, { mode: 0o600 });
   return {
     dir: o.dir, configPath, tenant, devices,
-    simulators: { 'step-ca': stepCa, thingsboard, hawkbit },
+    simulators: { 'step-ca': stepCa, 'provider-ca': providerCa, thingsboard, hawkbit },
+    subCaFiles,
     wireguard: wg,
     postgres,
-    stop: async () => { postgres?.stop(); await Promise.all([stepCa.stop(), thingsboard.stop(), hawkbit.stop()]); },
+    stop: async () => { postgres?.stop(); await Promise.all([stepCa.stop(), providerCa.stop(), thingsboard.stop(), hawkbit.stop()]); },
   };
 }

@@ -20,9 +20,9 @@ test('drill runs every playbook against a fresh lab, writes the report and measu
   const r = await run(['drill', '--json', '--dir', join(dir, 'lab')]);
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout) as DrillJson;
-  assert.deepEqual(out.drills.map((d) => [d.playbook, d.status]), [['device-compromise', 'completed'], ...(withPostgres ? [['db-credential-leak', 'completed']] : [])]);
+  assert.deepEqual(out.drills.map((d) => [d.playbook, d.status]), [['device-compromise', 'completed'], ['subca-compromise', 'completed'], ...(withPostgres ? [['db-credential-leak', 'completed']] : [])]);
   if (withPostgres) {
-    const db = readFileSync(out.drills[1]?.report ?? '', 'utf8');
+    const db = readFileSync(out.drills[2]?.report ?? '', 'utf8');
     assert.match(db, /Verify: consumers use the new database password, nothing uses the old one \| recovery \| timescaledb \| mutate \| applied/);
     assert.match(db, /Nothing remains: every step completed/);
     assert.equal(spawnSync('pgrep', ['-f', join(dir, 'lab')]).status, 1, 'the drill stopped the consumer it started');

@@ -3,7 +3,7 @@ import { SignJWT, compactDecrypt, importJWK, calculateJwkThumbprint, type JWK } 
 import { FirebreakError } from '../../lib/errors.ts';
 import { createHttpClient, errorForStatus, type HttpResponse, type TlsOptions } from '../../lib/http-client.ts';
 import type { Logger } from '../../lib/log.ts';
-import type { Secret } from '../../lib/secret.ts';
+import { Secret } from '../../lib/secret.ts';
 
 export interface StepCaConfig {
   readonly url: string;
@@ -26,6 +26,11 @@ export interface StepCaClient {
   revoke(serial: string, reason: keyof typeof RevocationReasons, signal?: AbortSignal): Promise<{ alreadyRevoked: boolean }>;
   /** Signs a CSR through the JWK provisioner; returns the leaf and its chain. */
   sign(csrPem: string, subject: string, sans: readonly string[], signal?: AbortSignal): Promise<{ crt: string; ca: string; certChain: readonly string[] }>;
+  /**
+   * A one-time token for /1.0/sign of `subject` and `sans`, for a device that
+   * enrolls itself with a key it generates (valid five minutes, single use).
+   */
+  enrollmentToken(subject: string, sans: readonly string[], signal?: AbortSignal): Promise<Secret>;
   close(): Promise<void>;
 }
 
@@ -104,6 +109,9 @@ export function createStepCaClient(config: StepCaConfig, deps: { logger?: Logger
       const body = res.json<{ crt?: string; ca?: string; certChain?: string[] }>();
       if (body.crt === undefined) throw new FirebreakError('UPSTREAM_REJECTED', `${label} answered sign without a certificate`);
       return { crt: body.crt, ca: body.ca ?? '', certChain: body.certChain ?? [body.crt] };
+    },
+    async enrollmentToken(subject, sans, signal) {
+      return new Secret(await token(subject, '/1.0/sign', { sans: [...sans] }, signal));
     },
     close: () => http.close(),
   };

@@ -25,6 +25,12 @@ export interface ThingsboardClient {
   latestTelemetry(id: string, signal?: AbortSignal): Promise<Record<string, readonly { ts: number; value: unknown }[]>>;
   /** Deletes the device; an unknown device counts as done (`alreadyAbsent`). */
   deleteDevice(id: string, signal?: AbortSignal): Promise<{ alreadyAbsent: boolean }>;
+  /** Every device of the tenant, page by page (`GET /api/tenant/devices?pageSize&page`). */
+  listDevices(signal?: AbortSignal): Promise<TbDevice[]>;
+  /** Saves shared attributes of a device (what the device receives over MQTT `v1/devices/me/attributes`). */
+  saveSharedAttributes(id: string, attributes: Readonly<Record<string, unknown>>, signal?: AbortSignal): Promise<void>;
+  /** Client attributes (what the device reported), by key; absent keys are left out. */
+  clientAttributes(id: string, keys: readonly string[], signal?: AbortSignal): Promise<Record<string, { value: unknown; lastUpdateTs: number }>>;
   close(): Promise<void>;
 }
 
@@ -53,10 +59,10 @@ export function createThingsboardClient(config: ThingsboardConfig, deps: { logge
   }
 
   /** Sends with the JWT; on a 401 (expired) logs in again once and retries. */
-  async function authed(method: 'GET' | 'DELETE', path: string, signal?: AbortSignal): Promise<HttpResponse> {
+  async function authed(method: 'GET' | 'DELETE' | 'POST', path: string, signal?: AbortSignal, json?: unknown): Promise<HttpResponse> {
     for (let attempt = 0; attempt < 2; attempt++) {
       const jwt = token ?? (await login(signal));
-      const res = await http.send({ method, path, headers: { 'x-authorization': `Bearer ${jwt.reveal()}` }, ...(signal === undefined ? {} : { signal }) });
+      const res = await http.send({ method, path, headers: { 'x-authorization': `Bearer ${jwt.reveal()}` }, ...(json === undefined ? {} : { json }), ...(signal === undefined ? {} : { signal }) });
       if (res.status !== 401 || attempt === 1) return res;
       token = undefined;
     }
@@ -97,6 +103,29 @@ export function createThingsboardClient(config: ThingsboardConfig, deps: { logge
       if (res.status === 404) return { alreadyAbsent: true };
       if (res.status !== 200) throw fail('DELETE', '/api/device/{id}', res);
       return { alreadyAbsent: false };
+    },
+    async listDevices(signal) {
+      const all: TbDevice[] = [];
+      for (let page = 0; ; page++) {
+        const res = await authed('GET', `api/tenant/devices?${new URLSearchParams({ pageSize: '1000', page: String(page), sortProperty: 'name', sortOrder: 'ASC' }).toString()}`, signal);
+        if (res.status !== 200) throw fail('GET', '/api/tenant/devices', res);
+        const body = res.json<{ data?: Record<string, unknown>[]; hasNext?: boolean }>();
+        all.push(...(body.data ?? []).map(toDevice));
+        if (body.hasNext !== true) return all;
+      }
+    },
+    async saveSharedAttributes(id, attributes, signal) {
+      const res = await authed('POST', `api/plugins/telemetry/DEVICE/${pathSegment(id)}/attributes/SHARED_SCOPE`, signal, attributes);
+      if (res.status !== 200) throw fail('POST', '/api/plugins/telemetry/DEVICE/{id}/attributes/SHARED_SCOPE', res);
+    },
+    async clientAttributes(id, keys, signal) {
+      const res = await authed('GET', `api/plugins/telemetry/DEVICE/${pathSegment(id)}/values/attributes/CLIENT_SCOPE?${new URLSearchParams({ keys: keys.join(',') }).toString()}`, signal);
+      if (res.status !== 200) throw fail('GET', '/api/plugins/telemetry/DEVICE/{id}/values/attributes/CLIENT_SCOPE', res);
+      const out: Record<string, { value: unknown; lastUpdateTs: number }> = {};
+      for (const a of res.json<{ key?: unknown; value?: unknown; lastUpdateTs?: unknown }[]>()) {
+        if (typeof a.key === 'string' && keys.includes(a.key)) out[a.key] = { value: a.value, lastUpdateTs: Number(a.lastUpdateTs) };
+      }
+      return out;
     },
     close: () => http.close(),
   };

@@ -36,12 +36,32 @@ async function selfSigned(name: string): Promise<LabCa> {
 
 async function issueCa(issuer: LabCa, name: string, pathLength: number): Promise<LabCa> {
   const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: nextSerialHex(), subject: name, issuer: issuer.cert.subject, publicKey: keys.publicKey, signingKey: issuer.keys.privateKey, signingAlgorithm: ALG,
+  const cert = await issueCaCert(issuer, name, keys.publicKey, pathLength);
+  return { cert, keys, pem: cert.toString('pem') };
+}
+
+/** A CA certificate for `publicKey` (a new Sub-CA from its CSR, on the provider CA). */
+export async function issueCaCert(issuer: LabCa, subject: string, publicKey: webcrypto.CryptoKey, pathLength = 0): Promise<x509.X509Certificate> {
+  return x509.X509CertificateGenerator.create({
+    serialNumber: nextSerialHex(), subject, issuer: issuer.cert.subject, publicKey, signingKey: issuer.keys.privateKey, signingAlgorithm: ALG,
     notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 5 * 365 * 86_400_000),
     extensions: [new x509.BasicConstraintsExtension(true, pathLength, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true)],
   });
-  return { cert, keys, pem: cert.toString('pem') };
+}
+
+/** The CA's private key as PKCS#8 PEM (what `openssl genpkey` writes), for the lab's key files. */
+export async function exportKeyPem(ca: LabCa): Promise<string> {
+  const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', ca.keys.privateKey));
+  return `-----BEGIN PRIVATE KEY-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n?$/, '\n')}-----END PRIVATE KEY-----\n`;
+}
+
+/** A CA from its certificate (the first in `certPem`) and PKCS#8 P-256 key, as a CA reads its files. */
+export async function loadLabCa(certPem: string, keyPem: string): Promise<LabCa> {
+  const cert = new x509.X509Certificate(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/.exec(certPem)?.[0] ?? certPem);
+  const der = Buffer.from(keyPem.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, ''), 'base64');
+  const privateKey = await webcrypto.subtle.importKey('pkcs8', der, ALG, true, ['sign']);
+  const publicKey = (await cert.publicKey.export(ALG, ['verify'])) as unknown as webcrypto.CryptoKey;
+  return { cert, keys: { privateKey, publicKey }, pem: cert.toString('pem') };
 }
 
 /** Issues a leaf for `publicKey` (a device certificate, or a signed CSR). */

@@ -3,7 +3,8 @@ import type { webcrypto } from 'node:crypto';
 import * as x509 from '../../lib/x509.ts';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../lab-server.ts';
-import { issueLeaf, type LabCa } from './step-ca-pki.ts';
+import { issueCaCert, issueLeaf, loadLabCa, type LabCa } from './step-ca-pki.ts';
+import { readFileSync, statSync } from 'node:fs';
 
 export interface StepCaSimOptions extends SimulatorOptions {
   readonly ca: LabCa;
@@ -11,6 +12,10 @@ export interface StepCaSimOptions extends SimulatorOptions {
   readonly password: string;
   /** DNS name the CA answers as (token audiences). */
   readonly dnsName?: string;
+  /** What /sign issues: device certificates (a tenant Sub-CA) or CA certificates (the provider CA signing Sub-CAs). */
+  readonly issues?: 'leaf' | 'intermediate';
+  /** The CA's certificate and key files: re-read when they change, as step-ca reads them when it restarts. */
+  readonly caFiles?: { readonly certFile: string; readonly keyFile: string };
 }
 
 export interface StepCaSim extends Simulator {
@@ -56,6 +61,14 @@ export async function startStepCaSim(o: StepCaSimOptions): Promise<StepCaSim> {
   const usedJti = new Set<string>();
   const revoked = new Map<string, { reasonCode: number; revokedAt: string }>();
   const issued = new Map<string, string>();
+  let ca = o.ca;
+  let caStamp = '';
+  const currentCa = async (): Promise<LabCa> => {
+    if (o.caFiles === undefined) return ca;
+    const stamp = `${statSync(o.caFiles.certFile).mtimeMs}:${statSync(o.caFiles.keyFile).mtimeMs}`;
+    if (stamp !== caStamp) { ca = await loadLabCa(readFileSync(o.caFiles.certFile, 'utf8'), readFileSync(o.caFiles.keyFile, 'utf8')); caStamp = stamp; }
+    return ca;
+  };
   const err = (reply: FastifyReply, status: number, message: string) => reply.code(status).header('content-type', 'application/json').send({ status, message });
 
   async function authorize(ott: string, path: 'revoke' | 'sign'): Promise<Record<string, unknown> | undefined> {
@@ -114,10 +127,11 @@ export async function startStepCaSim(o: StepCaSimOptions): Promise<StepCaSim> {
         const cn = /CN=([^,]+)/.exec(csr.subject)?.[1];
         if (cn === undefined || ![String(claims['sub']), ...sans].includes(cn)) return err(reply, 403, forbidden(`certificate request does not contain the valid DNS names - got [${cn ?? ''}], want ${JSON.stringify(sans)}`));
         const publicKey = (await csr.publicKey.export()) as unknown as webcrypto.CryptoKey;
-        const leaf = await issueLeaf(o.ca, csr.subject, publicKey, sans);
-        const crt = leaf.toString('pem');
-        issued.set(BigInt(`0x${leaf.serialNumber}`).toString(), crt);
-        return reply.code(201).send({ crt, ca: o.ca.pem, certChain: [crt, o.ca.pem] });
+        const signer = await currentCa();
+        const cert = o.issues === 'intermediate' ? await issueCaCert(signer, csr.subject, publicKey, 0) : await issueLeaf(signer, csr.subject, publicKey, sans);
+        const crt = cert.toString('pem');
+        issued.set(BigInt(`0x${cert.serialNumber}`).toString(), crt);
+        return reply.code(201).send({ crt, ca: signer.pem, certChain: [crt, signer.pem] });
       });
     }
   };

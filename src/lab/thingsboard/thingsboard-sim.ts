@@ -18,10 +18,20 @@ export interface ThingsboardSimOptions extends SimulatorOptions {
   readonly devices: readonly { name: string; type?: string; telemetry?: Record<string, string> }[];
   /** Lifetime of issued tokens; a request with an older token answers 401 errorCode 11. */
   readonly tokenTtlMs?: number;
+  /**
+   * The devices' side: called when shared attributes of a device are saved (as a
+   * device subscribed to `v1/devices/me/attributes` would receive them); what it
+   * resolves to is stored as the device's client attributes.
+   */
+  readonly deviceAgent?: (device: { id: string; name: string }, shared: Readonly<Record<string, unknown>>) => Promise<Record<string, unknown> | undefined>;
 }
 
 export interface ThingsboardSim extends Simulator {
   readonly devices: Map<string, SimDevice>;
+  /** Attributes per device id and scope. */
+  readonly attributes: Map<string, Record<'SHARED_SCOPE' | 'SERVER_SCOPE' | 'CLIENT_SCOPE', Map<string, { value: unknown; lastUpdateTs: number }>>>;
+  /** Resolves once every device agent call started so far has finished. */
+  settled(): Promise<void>;
 }
 
 const TENANT_ID = { entityType: 'TENANT', id: '13814000-1dd2-11b2-8080-808080808080' };
@@ -38,7 +48,8 @@ const MESSAGE_FOR: Record<number, string> = { 401: 'Authentication failed', 403:
 /**
  * ThingsBoard CE, the operations Firebreak uses (CONTRACTS.md §4): login,
  * device by name, device, delete, credentials, telemetry keys and latest values
- * (with their plain-text errors), entity audit logs.
+ * (with their plain-text errors), shared and client attributes, entity audit
+ * logs; an optional device agent plays the devices' side of shared attributes.
  */
 export async function startThingsboardSim(o: ThingsboardSimOptions): Promise<ThingsboardSim> {
   const devices = new Map<string, SimDevice>();
@@ -49,6 +60,13 @@ export async function startThingsboardSim(o: ThingsboardSimOptions): Promise<Thi
     devices.set(id, { id, name: d.name, type: d.type ?? 'default', createdTime: now, telemetry, accessToken: randomBytes(10).toString('hex') });
   }
   const tokens = new Map<string, number>();
+  const attributes: ThingsboardSim['attributes'] = new Map();
+  const scopes = (id: string) => {
+    let a = attributes.get(id);
+    if (a === undefined) { a = { SHARED_SCOPE: new Map(), SERVER_SCOPE: new Map(), CLIENT_SCOPE: new Map() }; attributes.set(id, a); }
+    return a;
+  };
+  const agentCalls = new Set<Promise<void>>();
   const audit: { createdTime: number; entityId: string; entityName: string; actionType: string }[] = [];
   const ttl = o.tokenTtlMs ?? 9_000_000;
 
@@ -140,6 +158,36 @@ export async function startThingsboardSim(o: ThingsboardSimOptions): Promise<Thi
       const keys = (req.query as { keys?: string }).keys?.split(',').filter((k) => k !== '') ?? Object.keys(d.telemetry);
       return Object.fromEntries(keys.map((k) => [k, (d.telemetry[k] ?? [{ ts: Date.now(), value: null }]).slice(-1)]));
     });
+    // Attributes (CONTRACTS.md §4.8; saveEntityAttributesV2 / getAttributesByScope in the OpenAPI).
+    app.post('/api/plugins/telemetry/:type/:id/attributes/:scope', async (req, reply) => {
+      const d = telemetryDevice(req, reply);
+      if (d === undefined) return reply;
+      const { scope } = req.params as { scope: string };
+      if (scope !== 'SHARED_SCOPE' && scope !== 'SERVER_SCOPE') return textError(reply, 400, `Invalid scope: ${scope}`);
+      let body: unknown = req.body;
+      try { if (typeof body === 'string') body = JSON.parse(body) as unknown; } catch { body = undefined; }
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) return textError(reply, 400, 'Invalid request body');
+      const now = Date.now();
+      for (const [k, v] of Object.entries(body)) scopes(d.id)[scope].set(k, { value: v, lastUpdateTs: now });
+      audit.push({ createdTime: now, entityId: d.id, entityName: d.name, actionType: 'ATTRIBUTES_UPDATED' });
+      if (scope === 'SHARED_SCOPE' && o.deviceAgent !== undefined) {
+        const call = o.deviceAgent({ id: d.id, name: d.name }, body as Record<string, unknown>).then((reported) => {
+          if (reported === undefined || !devices.has(d.id)) return;
+          for (const [k, v] of Object.entries(reported)) scopes(d.id).CLIENT_SCOPE.set(k, { value: v, lastUpdateTs: Date.now() });
+        }, () => undefined);
+        agentCalls.add(call);
+        void call.finally(() => agentCalls.delete(call));
+      }
+      return reply.code(200).send();
+    });
+    app.get('/api/plugins/telemetry/:type/:id/values/attributes/:scope', async (req, reply) => {
+      const d = telemetryDevice(req, reply);
+      if (d === undefined) return reply;
+      const { scope } = req.params as { scope: string };
+      if (scope !== 'SHARED_SCOPE' && scope !== 'SERVER_SCOPE' && scope !== 'CLIENT_SCOPE') return textError(reply, 400, `Invalid scope: ${scope}`);
+      const keys = (req.query as { keys?: string }).keys?.split(',').filter((k) => k !== '');
+      return [...scopes(d.id)[scope].entries()].filter(([k]) => keys === undefined || keys.includes(k)).map(([key, a]) => ({ lastUpdateTs: a.lastUpdateTs, key, value: a.value }));
+    });
     app.get('/api/audit/logs/entity/:type/:id', async (req, reply) => {
       if (!authed(req, reply)) return reply;
       const { id } = req.params as { id: string };
@@ -155,5 +203,5 @@ export async function startThingsboardSim(o: ThingsboardSimOptions): Promise<Thi
   const sim = await startSimulator('thingsboard', routes, (status, path) => (path.startsWith('/api/plugins/telemetry/')
     ? { body: status >= 500 ? '' : MESSAGE_FOR[status] ?? 'Error', contentType: 'text/plain;charset=UTF-8' }
     : { body: errorJson(status, MESSAGE_FOR[status] ?? (status >= 500 ? 'Internal server error' : 'Bad request'), ERROR_CODE_FOR[status] ?? 2) }), o);
-  return { ...sim, devices };
+  return { ...sim, devices, attributes, settled: async () => { await Promise.all([...agentCalls]); } };
 }
