@@ -77,9 +77,23 @@ export function registerDrillCommand(program: Command): void {
             out.line(out.style('bold', 'Timeline against RTO targets (from detection):'));
             const detected = Date.parse(report.incident.detectedAt);
             for (const run of report.runs) {
-              for (const a of run.actions) {
+              // A fan-out shows its first items and every failure (up to ten), then one line for the rest.
+              const seen = new Map<string, { shown: number; hidden: number; failed: number; slowest: number; last: number }>();
+              run.actions.forEach((a, i) => {
+                if (a.item !== undefined) {
+                  const g = seen.get(a.title) ?? { shown: 0, hidden: 0, failed: 0, slowest: 0, last: 0 };
+                  seen.set(a.title, g);
+                  g.last = i;
+                  g.slowest = Math.max(g.slowest, a.durationMs ?? 0);
+                  if (a.status !== 'completed') g.failed++;
+                  if (g.shown >= 3 && (a.status === 'completed' || g.failed > 10)) { g.hidden++; return; }
+                  g.shown++;
+                }
                 const at = a.startedAt === null ? '' : `+${formatDuration(Date.parse(a.startedAt) - detected)}`;
                 out.line(`  ${at.padStart(9)}  ${a.phase.padEnd(12)} ${a.status === 'completed' ? out.style('green', '✔') : out.style('red', '✖')} ${a.title}${a.item === undefined ? '' : ` (${a.item})`} ${out.style('dim', a.durationMs === null ? '' : formatDuration(a.durationMs))}`);
+              });
+              for (const [title, g] of seen) {
+                if (g.hidden > 0) out.line(`  ${''.padStart(9)}  ${''.padEnd(12)} … ${title}: ${g.hidden} more item(s); ${g.shown + g.hidden - g.failed} completed, ${g.failed} failed in all; slowest ${formatDuration(g.slowest)}`);
               }
             }
             for (const ph of report.phases) {

@@ -42,7 +42,12 @@ const PLAN_EVIDENCE: EvidenceRef = { name: 'plan', ref: '(not stored while plann
  * A failing read step fails the plan (e.g. an unknown device: refused before
  * anything changes); a failing check is reported as `unknown`.
  */
-export async function computePlan<In, Deps>(p: AnyPlaybook, input: In, deps: Deps, log: Logger, signal: AbortSignal): Promise<Plan> {
+export async function computePlan<In, Deps>(p: AnyPlaybook, input: In, deps: Deps, log: Logger, outer: AbortSignal): Promise<Plan> {
+  // The first failure stops every other branch (their retries and calls), so nothing outlives the plan.
+  const stop = new AbortController();
+  const forward = () => { stop.abort(outer.reason); };
+  outer.addEventListener('abort', forward, { once: true });
+  const signal = stop.signal;
   const outputs: Record<string, unknown> = {};
   const base = (s: StepDefinition<In, Deps>, item: FanOutItem<unknown> | undefined): StepContext<In, Deps> => ({
     runId: 'plan', input, deps, signal, log: log.child({ step: s.id }), outputs, item, attempt: 1, resumed: false, planning: true,
@@ -90,7 +95,15 @@ export async function computePlan<In, Deps>(p: AnyPlaybook, input: In, deps: Dep
     }
     return pending;
   };
-  const entries = (await Promise.all(ordered.map(plan))).flat();
+  let entries: PlanEntry[];
+  try {
+    entries = (await Promise.all(ordered.map(plan))).flat();
+  } catch (err) {
+    stop.abort(err);
+    throw err;
+  } finally {
+    outer.removeEventListener('abort', forward);
+  }
   const hash = createHash('sha256').update(canonicalJson({ playbook: p.id, version: p.version, input, entries })).digest('hex');
   return { playbook: p.id, version: p.version, hash, entries };
 }

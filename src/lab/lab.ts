@@ -22,8 +22,10 @@ export interface LabOptions {
   readonly seed?: number;
   /** Also start a real local PostgreSQL with a role, its .env and a consuming service (db-credential-leak). */
   readonly postgres?: boolean;
-  /** Devices that never answer a re-enrollment (subca-compromise), by name. */
-  readonly offlineDevices?: readonly string[];
+  /** Devices that do not answer a re-enrollment (subca-compromise), by name; read at each delivery, so a test can bring them back. */
+  readonly offlineDevices?: ReadonlySet<string>;
+  /** How long a device has to re-enroll (default 10s). */
+  readonly reenrollTimeout?: string;
   /** The provider CA is kept offline (no API): its steps become manual. */
   readonly providerOffline?: boolean;
 }
@@ -78,7 +80,7 @@ export async function startLab(o: LabOptions): Promise<Lab> {
     startStepCaSim({ ca: pki.provider, issues: 'intermediate', provisioner: 'sub-ca-signer', password: providerPassword, ...sims, seed: seed + 3 }),
     startThingsboardSim({
       username: `tenant@${tenant}.lab`, password: tbPassword, devices: devices.map((name, i) => ({ name, type: 'sensor', telemetry: { temperature: String(20 + (i % 7)), firmware: '1.4.2', rssi: String(-60 - (i % 20)) } })), ...sims, seed: seed + 1,
-      deviceAgent: enrollmentAgent({ offline: new Set(o.offlineDevices ?? []) }),
+      deviceAgent: enrollmentAgent({ offline: o.offlineDevices ?? new Set() }),
     }),
     startHawkbitSim({ username: 'firebreak', password: hbPassword, targets: devices.map((controllerId, i) => ({ controllerId, ipAddress: `10.8.${Math.floor((i + 2) / 250)}.${((i + 2) % 250) + 1}` })), ...sims, seed: seed + 2 }),
   ]);
@@ -106,7 +108,7 @@ export async function startLab(o: LabOptions): Promise<Lab> {
       [tenant]: {
         stepCa: { url: stepCa.url, caCertFile: join(o.dir, 'sub_ca.crt'), provisioner: 'firebreak', provisionerPassword: { value: caPassword } },
         // The lab's tenant CA re-reads its files when they change: its "restart" has nothing left to do.
-        subCa: { executor: 'local', ...subCaFiles, restart: { kind: 'command', argv: ['true'] }, reenroll: { concurrency: 16, timeout: '10s', pollInterval: '100ms' } },
+        subCa: { executor: 'local', ...subCaFiles, restart: { kind: 'command', argv: ['true'] }, reenroll: { concurrency: 16, timeout: o.reenrollTimeout ?? '10s', pollInterval: '100ms' } },
         wireguard: { interface: 'wg0', executor: 'lab-wireguard', peersJson: { path: join(o.dir, 'cdm_peers.json'), executor: 'lab-wireguard' }, persist: 'wg-quick-save', configFile: join(o.dir, 'wg0.conf') },
         thingsboard: { url: thingsboard.url, username: `tenant@${tenant}.lab`, password: { value: tbPassword } },
         hawkbit: { url: hawkbit.url, username: 'firebreak', password: { value: hbPassword } },

@@ -30,6 +30,8 @@ export interface ThingsboardSim extends Simulator {
   readonly devices: Map<string, SimDevice>;
   /** Attributes per device id and scope. */
   readonly attributes: Map<string, Record<'SHARED_SCOPE' | 'SERVER_SCOPE' | 'CLIENT_SCOPE', Map<string, { value: unknown; lastUpdateTs: number }>>>;
+  /** The entity audit log (DELETED, ATTRIBUTES_UPDATED…), oldest first. */
+  readonly audit: readonly { readonly createdTime: number; readonly entityId: string; readonly entityName: string; readonly actionType: string }[];
   /** Resolves once every device agent call started so far has finished. */
   settled(): Promise<void>;
 }
@@ -203,5 +205,5 @@ export async function startThingsboardSim(o: ThingsboardSimOptions): Promise<Thi
   const sim = await startSimulator('thingsboard', routes, (status, path) => (path.startsWith('/api/plugins/telemetry/')
     ? { body: status >= 500 ? '' : MESSAGE_FOR[status] ?? 'Error', contentType: 'text/plain;charset=UTF-8' }
     : { body: errorJson(status, MESSAGE_FOR[status] ?? (status >= 500 ? 'Internal server error' : 'Bad request'), ERROR_CODE_FOR[status] ?? 2) }), o);
-  return { ...sim, devices, attributes, settled: async () => { await Promise.all([...agentCalls]); } };
+  return { ...sim, devices, attributes, audit, settled: async () => { await Promise.all([...agentCalls]); } };
 }
