@@ -1,15 +1,12 @@
 import { after, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { requireComponent } from '../helpers/shared.ts';
 import { postgresProblem, startCluster, type Cluster } from '../helpers/postgres.ts';
 import { dbStackFor } from '../helpers/db-stack.ts';
 import { readEnvValue } from '../../src/connectors/dotenv/dotenv-file.ts';
 import { run } from './cli-helpers.ts';
-
-const CRASH_RUN = fileURLToPath(new URL('../fixtures/crash-run/crash-run.ts', import.meta.url));
+import { crashRun } from '../helpers/crash-run.ts';
 
 let cluster: Promise<Cluster> | undefined;
 after(async () => { if (cluster !== undefined) await (await cluster).stop(); });
@@ -22,15 +19,6 @@ async function useCluster(t: TestContext): Promise<Cluster | undefined> {
 /** Every boundary of the run: after the plan, each assessment step, and each phase of the staged rotation. */
 const BOUNDARIES = ['plan', 'resolve-role', 'capture-sessions', 'password-create', 'password-set', 'password-test', 'password-propagate', 'password-restart', 'password-verify', 'password-finish'];
 
-function crashRun(config: string, stepId: string, input: object, env: Record<string, string>): Promise<{ runId: string; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CRASH_RUN, config, stepId, 'db-credential-leak', JSON.stringify(input)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-  return new Promise((resolve) => { child.on('close', (_code, signal) => { resolve({ runId: stdout.split('\n')[0] ?? '', signal, stdout, stderr }); }); });
-}
-
 test('db-credential-leak: SIGKILL after every phase boundary, then `firebreak resume`: exactly one password change, a consistent .env, the consumer on the new password', async (t) => {
   const c = await useCluster(t);
   if (c === undefined) return;
@@ -38,7 +26,7 @@ test('db-credential-leak: SIGKILL after every phase boundary, then `firebreak re
     await t.test(`killed after ${stepId}`, async (tt) => {
       const s = await dbStackFor(tt, c);
       const before = s.envText();
-      const crashed = await crashRun(s.configPath, stepId, { stack: 'provider', role: s.role }, s.env);
+      const crashed = await crashRun(s.configPath, stepId, 'db-credential-leak', { stack: 'provider', role: s.role }, s.env);
       assert.equal(crashed.signal, 'SIGKILL', `the process died at the boundary: ${crashed.stdout}${crashed.stderr}`);
       assert.match(crashed.runId, /^run-/);
 

@@ -9,6 +9,7 @@ import { createStepCaClient } from '../../src/connectors/step-ca/step-ca-client.
 import { Secret } from '../../src/lib/secret.ts';
 import type { Lab } from '../../src/lab/lab.ts';
 import { labFor, run, type CliResult } from './cli-helpers.ts';
+import { crashRun } from '../helpers/crash-run.ts';
 
 interface RunJson { runId: string; status: string; exitCode: number; error: { code: string; message: string } | null; result: { failures?: { stepId: string; key?: string }[] } | null }
 const parsed = (r: CliResult) => JSON.parse(r.stdout) as RunJson;
@@ -161,3 +162,21 @@ function selfSignedCa(lab: Lab): string {
   assert.equal(r.status, 0, r.stderr);
   return r.stdout;
 }
+
+test('subca-compromise: SIGKILL after each eradication step, then resume: one revocation, one new key, one signature, key and certificate matching', async (t) => {
+  for (const stepId of ['revoke-subca', 'new-key', 'sign-subca', 'install-subca', 'restart-tenant-ca']) {
+    await t.test(`killed after ${stepId}`, async (tt) => {
+      const lab = await labFor(tt, { devices: 3 });
+      const crashed = await crashRun(lab.configPath, stepId, 'subca-compromise', { tenant: 'acme' });
+      assert.equal(crashed.signal, 'SIGKILL', crashed.stdout + crashed.stderr);
+      const resumed = await run(['--config', lab.configPath, 'resume', crashed.runId, '--json']);
+      assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
+      const installed = firstCert(readFileSync(lab.subCaFiles.certFile, 'utf8'));
+      assert.equal(keyFileSpki(lab.subCaFiles.keyFile), spki(installed), 'the installed key is the certificate\'s');
+      assert.equal(lab.simulators['provider-ca'].revoked.size, 1, 'one revocation');
+      assert.equal(lab.simulators['provider-ca'].issued.size, 1, 'one signature');
+      assert.equal(readdirSync(dirname(lab.subCaFiles.keyFile)).filter((f) => f.includes('.compromised-')).length, 2, 'the old files kept once');
+      assert.deepEqual(await reenrolled(lab, installed), [...lab.devices].sort());
+    });
+  }
+});

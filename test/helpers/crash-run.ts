@@ -1,0 +1,14 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const CRASH_RUN = fileURLToPath(new URL('../fixtures/crash-run/crash-run.ts', import.meta.url));
+
+/** Starts a run in a child process that SIGKILLs itself right after the journal commits `stepId`. */
+export function crashRun(config: string, stepId: string, playbook: string, input: object, env: Record<string, string> = {}): Promise<{ runId: string; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [CRASH_RUN, config, stepId, playbook, JSON.stringify(input)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  return new Promise((resolve) => { child.on('close', (_code, signal) => { resolve({ runId: stdout.split('\n')[0] ?? '', signal, stdout, stderr }); }); });
+}
