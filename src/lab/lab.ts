@@ -24,6 +24,8 @@ export interface LabOptions {
   readonly postgres?: boolean;
   /** Devices that do not answer a re-enrollment (subca-compromise), by name; read at each delivery, so a test can bring them back. */
   readonly offlineDevices?: ReadonlySet<string>;
+  /** PEM the devices trust for an https tenant CA (a real step-ca in tests). */
+  readonly deviceCaTrust?: string;
   /** How long a device has to re-enroll (default 10s). */
   readonly reenrollTimeout?: string;
   /** The provider CA is kept offline (no API): its steps become manual. */
@@ -80,7 +82,7 @@ export async function startLab(o: LabOptions): Promise<Lab> {
     startStepCaSim({ ca: pki.provider, issues: 'intermediate', provisioner: 'sub-ca-signer', password: providerPassword, ...sims, seed: seed + 3 }),
     startThingsboardSim({
       username: `tenant@${tenant}.lab`, password: tbPassword, devices: devices.map((name, i) => ({ name, type: 'sensor', telemetry: { temperature: String(20 + (i % 7)), firmware: '1.4.2', rssi: String(-60 - (i % 20)) } })), ...sims, seed: seed + 1,
-      deviceAgent: enrollmentAgent({ offline: o.offlineDevices ?? new Set() }),
+      deviceAgent: enrollmentAgent({ offline: o.offlineDevices ?? new Set(), ...(o.deviceCaTrust === undefined ? {} : { caTrust: o.deviceCaTrust }) }),
     }),
     startHawkbitSim({ username: 'firebreak', password: hbPassword, targets: devices.map((controllerId, i) => ({ controllerId, ipAddress: `10.8.${Math.floor((i + 2) / 250)}.${((i + 2) % 250) + 1}` })), ...sims, seed: seed + 2 }),
   ]);

@@ -73,7 +73,7 @@ export async function makeProvisioner(name: string, password: string): Promise<{
   return { name, key: pub, encryptedKey };
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.listen(0, '127.0.0.1', () => { const a = s.address(); s.close(() => { resolve(typeof a === 'object' && a !== null ? a.port : 0); }); });

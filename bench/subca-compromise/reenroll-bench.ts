@@ -1,0 +1,95 @@
+// Re-enrollment benchmark: subca-compromise over a tenant of N devices (5,000
+// by default) on the lab — every device gets a one-time token through
+// ThingsBoard, enrolls at the tenant CA with a key it generates, and reports
+// its certificate.
+//  - engine: the playbook run (plan, Sub-CA rotation, then the fan-out with a
+//    journal row and audit entries per device), wall time of the fan-out;
+//  - baseline, same run: the same per-device functions (the fan-out step's own
+//    check, apply, verify) called directly with the same concurrency, no
+//    journal, no audit, no rate limiter (lifted for the engine too).
+//
+//   node bench/subca-compromise/reenroll-bench.ts [--devices 5000] [--concurrency 64]
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parse, stringify } from 'yaml';
+import { startLab } from '../../src/lab/lab.ts';
+import { openApp, executorResolver } from '../../src/app/app-open.ts';
+import { loadConfig } from '../../src/config/index.ts';
+import { createPlatform } from '../../src/playbooks/platform.ts';
+import { silentLogger } from '../../src/lib/log.ts';
+import { mapWithConcurrency } from '../../src/engine/rate-limit.ts';
+import { connectSubca, disconnectSubca, type SubcaCompromiseInput, type SubcaDeps } from '../../src/playbooks/subca-compromise/subca-deps.ts';
+import { reenrollDevices } from '../../src/playbooks/subca-compromise/subca-reenroll.ts';
+import type { StepContext } from '../../src/engine/playbook-types.ts';
+
+const { values } = parseArgs({ options: { devices: { type: 'string', default: '5000' }, concurrency: { type: 'string', default: '64' } } });
+const N = Number(values.devices);
+const CONCURRENCY = Number(values.concurrency);
+
+const dir = mkdtempSync(join(tmpdir(), 'fb-reenroll-'));
+let t0 = performance.now();
+const lab = await startLab({ dir, devices: N, reenrollTimeout: '60s' });
+console.log(`lab with ${N} devices ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+try {
+  // The lab's ThingsBoard rate limit (200/s) would bound both sides alike: lifted, to see the engine's own cost.
+  const cfg = parse(readFileSync(lab.configPath, 'utf8')) as { engine: { rateLimits: Record<string, number> }; tenants: Record<string, { subCa: { reenroll: Record<string, unknown> } }> };
+  Object.assign(cfg.tenants['acme']?.subCa.reenroll ?? {}, { concurrency: CONCURRENCY });
+  cfg.engine.rateLimits['thingsboard'] = 1_000_000;
+  writeFileSync(lab.configPath, stringify(cfg));
+  const loaded = loadConfig(lab.configPath);
+
+  // Engine: the whole playbook; the fan-out's wall time from its journal rows.
+  const app = await openApp({ loaded });
+  let engineMs = 0;
+  let runId = '';
+  try {
+    t0 = performance.now();
+    const r = await app.start({ playbook: 'subca-compromise', input: { tenant: 'acme' }, initiator: 'bench', yes: true });
+    const total = performance.now() - t0;
+    runId = r.runId;
+    if (r.outcome.status !== 'completed') throw new Error(`run ended ${r.outcome.status}: ${r.outcome.error?.message ?? ''}`);
+    const items = app.journal.listSteps(runId).filter((s) => /^reenroll-devices\[[^\]]+\]$/.test(s.stepId));
+    const start = Math.min(...items.map((s) => Date.parse(s.startedAt ?? '')));
+    const end = Math.max(...items.map((s) => Date.parse(s.endedAt ?? '')));
+    engineMs = end - start;
+    console.log(`engine: whole run ${(total / 1000).toFixed(1)} s; re-enrollment fan-out ${(engineMs / 1000).toFixed(2)} s for ${items.length} journaled devices`);
+  } finally {
+    await app.close();
+  }
+  await lab.simulators.thingsboard.settled();
+  const journal = openApp({ loaded });
+  const outputs = Object.fromEntries((await journal).journal.listSteps(runId).filter((s) => !s.stepId.includes('[')).map((s) => [s.stepId, (s.output as { output?: unknown } | null)?.output ?? s.output]));
+  await (await journal).close();
+
+  // Baseline: the same per-device apply, same concurrency, straight calls.
+  const platform = createPlatform(loaded, silentLogger, executorResolver(loaded));
+  const input: SubcaCompromiseInput = { tenant: 'acme' };
+  const deps: SubcaDeps = await connectSubca({ config: platform, log: silentLogger }, input);
+  try {
+    const devices = await deps.tb.listDevices();
+    const signal = AbortSignal.timeout(600_000);
+    t0 = performance.now();
+    // Per device what the engine does: check, apply, verify.
+    const results = await mapWithConcurrency(devices, CONCURRENCY, async (d) => {
+      const ctx = {
+        runId: 'bench', input, deps, signal, log: silentLogger, outputs, item: { key: d.name, value: { id: d.id, name: d.name } }, attempt: 1, resumed: false, planning: false,
+      } as unknown as StepContext<SubcaCompromiseInput, SubcaDeps>;
+      await reenrollDevices.check?.(ctx);
+      const out = await reenrollDevices.apply(ctx);
+      const v = await reenrollDevices.verify?.(ctx, out);
+      if (v?.ok !== true) throw new Error(`${d.name}: ${v?.detail ?? 'no verification'}`);
+    });
+    const directMs = performance.now() - t0;
+    const failed = results.filter((r) => r.status === 'rejected').length;
+    if (failed > 0) throw new Error(`${failed} direct re-enrollments failed`);
+    console.log(`direct (baseline): ${(directMs / 1000).toFixed(2)} s for ${devices.length} devices`);
+    console.log(`ratio engine/direct ${(engineMs / directMs).toFixed(2)}; the engine adds ${((engineMs - directMs) / devices.length).toFixed(2)} ms of wall time per device (journal row, audit entries, scheduling; concurrency ${CONCURRENCY}); ${(devices.length / (engineMs / 1000)).toFixed(0)} devices/s through the engine, ${(devices.length / (directMs / 1000)).toFixed(0)} directly`);
+  } finally {
+    await disconnectSubca(deps);
+  }
+} finally {
+  await lab.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
