@@ -1,4 +1,7 @@
 import { test } from 'node:test';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { restartCommand, restartService, type RestartSpec } from '../../src/connectors/restart/restart-service.ts';
 import { createLocalExecutor } from '../../src/connectors/executor/local-executor.ts';
@@ -68,4 +71,24 @@ test('restart: the command adapter runs a real process through the local executo
     /^FirebreakError: restarting command .* on local failed \(exit 4\): unit failed to start$/);
   await assert.rejects(restartService({ kind: 'command', argv: ['/nonexistent/restart-me'] }, ex), (e: unknown) => (e as FirebreakError).code === 'UNAVAILABLE');
   await assert.rejects(restartService({ kind: 'command', argv: [process.execPath, '-e', 'setTimeout(() => {}, 10000)'] }, ex, undefined, { timeoutMs: 200 }), (e: unknown) => (e as FirebreakError).code === 'TIMEOUT');
+});
+
+test('restart: compose and systemd adapters run as real processes through the local executor — `docker` and `systemctl` found on PATH, run in the project directory, and what they restart comes back', async (t) => {
+  // No Docker engine or systemd here: stand-ins on PATH record how they were called and restart a real process.
+  const dir = mkdtempSync(join(tmpdir(), 'fb-restart-'));
+  t.after(() => { rmSync(dir, { recursive: true, force: true }); });
+  const bin = join(dir, 'bin');
+  const project = join(dir, 'provider stack');
+  mkdirSync(bin);
+  mkdirSync(project);
+  const marker = join(dir, 'service.pid');
+  for (const tool of ['docker', 'systemctl']) {
+    writeFileSync(join(bin, tool), `#!/bin/sh\nprintf '%s|%s\\n' "$PWD" "$*" >> '${join(dir, 'calls.log')}'\n'${process.execPath}' -e 'require("fs").writeFileSync(process.argv[1], String(process.pid))' '${marker}'\n`, { mode: 0o755 });
+  }
+  const ex = createLocalExecutor({ env: { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}` } });
+  await restartService({ kind: 'compose', projectDir: project, service: 'telegraf' }, ex);
+  const first = readFileSync(marker, 'utf8');
+  await restartService({ kind: 'systemd', unit: 'grafana-server.service' }, ex);
+  assert.notEqual(readFileSync(marker, 'utf8'), first, 'the second restart started a new process');
+  assert.deepEqual(readFileSync(join(dir, 'calls.log'), 'utf8').trim().split('\n'), [`${project}|compose restart telegraf`, `${process.cwd()}|restart grafana-server.service`]);
 });

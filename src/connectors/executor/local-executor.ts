@@ -87,8 +87,12 @@ function runLocal(req: ExecRequest, env: NodeJS.ProcessEnv): Promise<ExecResult>
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       cwd: req.cwd, env: { ...env, ...req.env }, shell: false, stdio: ['pipe', 'pipe', 'pipe'],
-      ...(req.signal === undefined ? {} : { signal: req.signal }), ...(req.timeoutMs === undefined ? {} : { timeout: req.timeoutMs, killSignal: 'SIGKILL' }),
+      ...(req.signal === undefined ? {} : { signal: req.signal }),
     });
+    // Our own timer rather than spawn's `timeout`: that one outlives a child that never started (ENOENT) and keeps the process alive.
+    let timedOut = false;
+    const timer = req.timeoutMs === undefined ? undefined : setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, req.timeoutMs);
+    const settle = () => { if (timer !== undefined) clearTimeout(timer); };
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let size = 0;
@@ -96,12 +100,14 @@ function runLocal(req: ExecRequest, env: NodeJS.ProcessEnv): Promise<ExecResult>
     child.stdout.on('data', collect(out));
     child.stderr.on('data', collect(err));
     child.on('error', (e: NodeJS.ErrnoException) => {
+      settle();
       if (e.code === 'ENOENT') reject(new FirebreakError('UNAVAILABLE', `${cmd} not found on local host (is it installed and on PATH?)`, { cause: e }));
       else if (e.name === 'AbortError') reject(new FirebreakError('CANCELLED', `${cmd} was cancelled`, { cause: e }));
       else reject(new FirebreakError('UNAVAILABLE', `cannot run ${cmd} locally: ${redactText(e.message)}`, { cause: e }));
     });
-    child.on('close', (code, signal) => {
-      if (signal === 'SIGKILL' && req.timeoutMs !== undefined) {
+    child.on('close', (code) => {
+      settle();
+      if (timedOut) {
         reject(new FirebreakError('TIMEOUT', `${cmd} did not finish within ${req.timeoutMs} ms`));
         return;
       }
