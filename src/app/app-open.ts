@@ -14,6 +14,7 @@ import type { Executor } from '../connectors/executor/executor-types.ts';
 import { createWireguardStandin } from '../lab/wireguard/wireguard-standin.ts';
 import { createSshExecutor } from '../connectors/executor/ssh-executor.ts';
 import { createComposeExecutor } from '../connectors/executor/compose-executor.ts';
+import { isCaCert, readCaCert } from '../connectors/step-ca/subca-host.ts';
 
 export function loadAppConfig(path: string): LoadedConfig {
   return loadConfig(path);
@@ -93,6 +94,7 @@ interface Probe { scope: string; system: string; endpoint: string; run: () => Pr
  */
 export async function probeSystems(loaded: LoadedConfig, log: Logger = silentLogger, timeoutMs = 5000): Promise<ProbeResult[]> {
   const probes: Probe[] = [];
+  const executors = executorResolver(loaded);
   const http = (scope: string, system: string, url: string, path: string, insecure: boolean | undefined) => {
     probes.push({
       scope, system, endpoint: url, run: async () => {
@@ -121,7 +123,22 @@ export async function probeSystems(loaded: LoadedConfig, log: Logger = silentLog
   const stacks = [['provider', loaded.config.provider] as const, ...Object.entries(loaded.config.tenants).map(([id, t]) => [`tenant ${id}`, t] as const)];
   for (const [scope, s] of stacks) {
     if (s === undefined) continue;
-    if (s.stepCa !== undefined) { http(scope, 'step-ca', s.stepCa.url, 'health', s.stepCa.insecure); cred(scope, 'step-ca', s.stepCa.provisionerPassword, `${scope}.stepCa.provisionerPassword`); }
+    if (s.stepCa?.offline === true) probes.push({ scope, system: 'step-ca', endpoint: s.stepCa.url, run: () => Promise.resolve('offline: not probed (its steps are manual)') });
+    else if (s.stepCa !== undefined) { http(scope, 'step-ca', s.stepCa.url, 'health', s.stepCa.insecure); cred(scope, 'step-ca', s.stepCa.provisionerPassword, `${scope}.stepCa.provisionerPassword`); }
+    if ('subCa' in s && s.subCa !== undefined) {
+      const files = s.subCa;
+      probes.push({
+        scope, system: 'sub-ca files', endpoint: `${files.executor}:${files.certFile}`, run: async () => {
+          const ex = await executors(files.executor);
+          try {
+            const cert = await readCaCert(ex, files);
+            if (!isCaCert(cert)) throw new FirebreakError('INVALID_INPUT', `not a CA certificate ("${cert.subject}")`);
+            if ((await ex.exec({ argv: ['test', '-r', files.keyFile] })).exitCode !== 0) throw new FirebreakError('NOT_FOUND', `${files.keyFile} is not readable there`);
+            return `${cert.subject}, until ${cert.notAfter.toISOString().slice(0, 10)}; key file present`;
+          } finally { await ex.close(); }
+        },
+      });
+    }
     if (s.keycloak !== undefined) { http(scope, 'keycloak', s.keycloak.url, '', s.keycloak.insecure); cred(scope, 'keycloak', s.keycloak.adminPassword, `${scope}.keycloak.adminPassword`); }
     if (s.timescaledb !== undefined) { tcp(scope, 'timescaledb', s.timescaledb.host, s.timescaledb.port); cred(scope, 'timescaledb', s.timescaledb.adminPassword, `${scope}.timescaledb.adminPassword`); }
     if ('thingsboard' in s && s.thingsboard !== undefined) { http(scope, 'thingsboard', s.thingsboard.url, '', s.thingsboard.insecure); cred(scope, 'thingsboard', s.thingsboard.password, `${scope}.thingsboard.password`); }
