@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,4 +53,24 @@ test('atomic writes keep the mode of the file they replace; locks exclude each o
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a lock held by a writer that was SIGKILLed is taken over once it goes stale, not after a minute', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-lock-'));
+  t.after(() => { rmSync(dir, { recursive: true, force: true }); });
+  const file = join(dir, 'state.json');
+  writeFileSync(file, '{}');
+  // A writer in another process takes the lock, says so, and is killed while holding it.
+  const holder = spawn(process.execPath, ['--input-type=module', '-e', `
+    const { createLocalExecutor } = await import(${JSON.stringify(new URL('../../src/connectors/executor/local-executor.ts', import.meta.url).href)});
+    await createLocalExecutor().withLock(${JSON.stringify(file)}, () => { process.stdout.write('locked\\n'); return new Promise(() => { setInterval(() => undefined, 1000); }); });
+  `], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve) => { holder.stdout.on('data', () => { resolve(); }); });
+  holder.kill('SIGKILL');
+  await new Promise((r) => holder.once('close', r));
+  const ex = createLocalExecutor();
+  await assert.rejects(ex.withLock(file, () => Promise.resolve('no'), { timeoutMs: 1000 }), /is locked by another writer \(waited 1000 ms\)/, 'a fresh lock is respected');
+  const started = Date.now();
+  assert.equal(await ex.withLock(file, () => Promise.resolve('taken over')), 'taken over');
+  assert.ok(Date.now() - started < 15_000, `taken over after ${Date.now() - started} ms`);
 });

@@ -13,7 +13,7 @@ test('canary: no secret reaches logs, CLI output, errors, the journal, audit ent
   const lab = await labFor(t);
   const config = readFileSync(lab.configPath, 'utf8');
   const canaries = [...config.matchAll(/value: (\S+)/g)].map((m) => m[1] ?? '').filter((v) => v.length >= 12);
-  assert.equal(canaries.length, 3, 'provisioner, ThingsBoard and hawkBit passwords');
+  assert.equal(canaries.length, 4, 'the tenant and provider CA provisioners\', ThingsBoard\'s and hawkBit\'s passwords');
   const envCanary = 'CANARY-env-7f3a9c1e5b2d';
   const c = ['--config', lab.configPath, '--verbose'];
   const outputs: string[] = [];
@@ -27,6 +27,13 @@ test('canary: no secret reaches logs, CLI output, errors, the journal, audit ent
   keep(await run([...c, 'runs', 'list', '--json']));
   keep(await run([...c, 'incidents', 'timeline', incidentId, '--json']));
   for (const f of ['md', 'html', 'json']) keep(await run([...c, 'report', incidentId, '--format', f]));
+  // subca-compromise hands each device a one-time token of the tenant CA: it goes to the device, nowhere else.
+  const subca = keep(await run([...c, 'run', 'subca-compromise', '--tenant', 'acme', '--yes']));
+  assert.equal(subca.code, 0, subca.stdout + subca.stderr);
+  const tb = lab.simulators.thingsboard;
+  const tokens = [...tb.attributes.values()].map((a) => (a.SHARED_SCOPE.get('enrollment')?.value as { token?: string } | undefined)?.token).filter((x): x is string => x !== undefined);
+  assert.equal(tokens.length, lab.devices.length - 2, 'every device left after two compromises got a token');
+  canaries.push(...tokens);
   keep(await run([...c, 'audit', 'export']));
   keep(await run([...c, 'audit', 'tail', '-n', '100', '--json']));
 

@@ -89,7 +89,7 @@ test('SIGKILL in the middle of containment, then resume: the run completes and n
   const killed = await done;
   assert.equal(killed.signal, 'SIGKILL');
   const resumed = await run([...c, 'resume', runId, '--json']);
-  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
   assert.equal((JSON.parse(resumed.stdout) as { status: string }).status, 'completed');
   const revokes = lab.simulators['step-ca'].calls().filter((x) => x.path === '/1.0/revoke');
   assert.equal(revokes.filter((x) => x.status === 200).length, 1, 'the certificate was revoked exactly once');

@@ -40,7 +40,8 @@ export interface Executor {
   /**
    * Runs `fn` holding an exclusive lock on `path` (a `<path>.lock` directory,
    * the convention other writers of the file can share). Waits up to
-   * `timeoutMs`; a lock older than a minute is considered stale.
+   * `timeoutMs`. A lock left by a crashed writer is taken over: locally once its
+   * holder has not refreshed it for 10 s, on SSH and compose hosts after a minute.
    */
   withLock<T>(path: string, fn: () => Promise<T>, options?: { readonly timeoutMs?: number }): Promise<T>;
   close(): Promise<void>;

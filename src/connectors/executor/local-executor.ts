@@ -11,6 +11,7 @@ import type { ExecRequest, ExecResult, Executor } from './executor-types.ts';
 const MAX_OUTPUT = 16 * 1024 * 1024;
 
 /** Runs commands on this host with no shell; secrets only ever on stdin. */
+const LOCK_STALE_MS = 10_000;
 const PERMANENT = new Set(['EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'ELOOP', 'ENAMETOOLONG']);
 
 export function createLocalExecutor(options: { env?: NodeJS.ProcessEnv } = {}): Executor {
@@ -32,10 +33,13 @@ export function createLocalExecutor(options: { env?: NodeJS.ProcessEnv } = {}): 
     },
     async withLock(path, fn, opts = {}) {
       let release: () => Promise<void>;
+      const wait = opts.timeoutMs ?? LOCK_STALE_MS + 5_000;
       try {
-        release = await lock(path, { realpath: false, stale: 60_000, retries: { retries: Math.ceil((opts.timeoutMs ?? 10_000) / 100), minTimeout: 100, maxTimeout: 100, factor: 1 } });
+        // The holder refreshes the lock every 5 s; one not refreshed for 10 s is a crashed holder's, and is taken over,
+        // so a writer killed with the lock held (SIGKILL, power cut) delays the next one by at most 10 s.
+        release = await lock(path, { realpath: false, stale: LOCK_STALE_MS, retries: { retries: Math.ceil(wait / 100), minTimeout: 100, maxTimeout: 100, factor: 1 } });
       } catch (cause) {
-        throw new FirebreakError('CONFLICT', `${path} is locked by another writer (waited ${opts.timeoutMs ?? 10_000} ms)`, { cause });
+        throw new FirebreakError('CONFLICT', `${path} is locked by another writer (waited ${wait} ms)`, { cause });
       }
       try {
         return await fn();
