@@ -102,6 +102,6 @@ try {
   const sumOverhead = PHASES.reduce((s, p) => s + median(overheads[p]), 0);
   console.log(`  whole run (plan, assessment, rotation): median ${median(totals).toFixed(0)} ms; rotation overhead ${sumOverhead.toFixed(1)} ms over ${PHASES.length} phases (${(sumOverhead / PHASES.length).toFixed(2)} ms per phase; target ≤ 2 ms per step)`);
 } finally {
-  db.stop();
+  await db.stop();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { FirebreakError } from '../lib/errors.ts';
 import { startLab } from '../lab/lab.ts';
 import { localPostgresProblem } from '../lab/postgres/lab-postgres.ts';
+import type { ExternalPostgres } from '../lab/postgres/lab-database.ts';
 import { loadConfig } from '../config/index.ts';
 import { openApp } from '../app/app-open.ts';
 import { buildReport } from '../report/report-model.ts';
@@ -14,12 +15,26 @@ import { createTaskList } from './task-list.ts';
 import { formatDuration } from './output.ts';
 import { parseInputArgs } from './playbook-options.ts';
 
-interface DrillOptions { devices: string; latency: string; jitter: string; errorRate: string; timeoutRate: string; seed: string; dir?: string }
+interface DrillOptions { devices: string; latency: string; jitter: string; errorRate: string; timeoutRate: string; seed: string; dir?: string; postgres?: string }
 
 function num(name: string, v: string, min: number, max: number): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n < min || n > max) throw new FirebreakError('USAGE', `${name} must be a number from ${min} to ${max} (got "${v}")`);
   return n;
+}
+
+/** A configured PostgreSQL for the drill, from a URL without its password (that comes from $PGPASSWORD, never the command line). */
+export function externalPostgres(raw: string): ExternalPostgres {
+  let u: URL;
+  try { u = new URL(raw); } catch { throw new FirebreakError('USAGE', '--postgres must be a URL such as postgres://admin@db.example.net:5432/postgres'); }
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') throw new FirebreakError('USAGE', `--postgres must be a postgres:// URL (got ${u.protocol}//…)`);
+  if (u.password !== '') throw new FirebreakError('USAGE', '--postgres must not contain a password (it would be on the command line): set $PGPASSWORD instead');
+  if (u.username === '' || u.hostname === '') throw new FirebreakError('USAGE', '--postgres needs an admin user and a host: postgres://admin@host:5432/db');
+  const adminPassword = process.env['PGPASSWORD'];
+  if (adminPassword === undefined || adminPassword === '') throw new FirebreakError('SECRET_UNAVAILABLE', '--postgres needs the admin password in $PGPASSWORD');
+  const sslmode = u.searchParams.get('sslmode') ?? 'verify-full';
+  if (sslmode !== 'disable' && sslmode !== 'require' && sslmode !== 'verify-full') throw new FirebreakError('USAGE', `--postgres sslmode must be disable, require or verify-full (got ${sslmode})`);
+  return { host: u.hostname, port: u.port === '' ? 5432 : Number(u.port), database: decodeURIComponent(u.pathname.slice(1)) || 'postgres', adminUser: decodeURIComponent(u.username), adminPassword, adminPasswordRef: 'env:PGPASSWORD', sslmode };
 }
 
 export function registerDrillCommand(program: Command): void {
@@ -35,6 +50,7 @@ export function registerDrillCommand(program: Command): void {
     .option('--timeout-rate <p>', 'probability (0..1) that a lab call never answers', '0')
     .option('--seed <n>', 'seed of the fault injection (same seed, same faults)', '1')
     .option('--dir <path>', 'where the lab keeps its files and journal (default .firebreak/drills/<time>)')
+    .option('--postgres <url>', 'rehearse db-credential-leak on this PostgreSQL (postgres://admin@host:5432/db?sslmode=require) instead of starting one; the admin password comes from $PGPASSWORD; a throwaway role firebreak_drill_… is created there and dropped afterwards')
     .addHelpText('after', '\nExamples:\n  firebreak drill\n  firebreak drill device-compromise --latency 20 --error-rate 0.1\n  firebreak drill device-compromise --device device-002 --devices 50')
     .action(async (playbookId: string | undefined, inputs: string[], o: DrillOptions, cmd: Command) => {
       const g = globals(cmd);
@@ -42,7 +58,8 @@ export function registerDrillCommand(program: Command): void {
       const chosen = playbookId === undefined ? PLAYBOOKS.filter((p) => p.drill !== undefined) : PLAYBOOKS.filter((p) => p.id === playbookId);
       if (chosen.length === 0) throw new FirebreakError('NOT_FOUND', playbookId === undefined ? 'no playbook has a drill' : `no playbook "${playbookId}"; known: ${PLAYBOOKS.map((p) => p.id).join(', ')}`);
       // A drill that needs a real PostgreSQL runs only where one can be started; asked for by name, its absence is an error.
-      const pgProblem = chosen.some((p) => p.drill?.needs?.includes('postgres') === true) ? localPostgresProblem() : undefined;
+      const external = o.postgres === undefined ? undefined : externalPostgres(o.postgres);
+      const pgProblem = external === undefined && chosen.some((p) => p.drill?.needs?.includes('postgres') === true) ? localPostgresProblem() : undefined;
       if (pgProblem !== undefined && playbookId !== undefined) throw new FirebreakError('UNAVAILABLE', `the ${playbookId} drill needs a local PostgreSQL: ${pgProblem}`);
       const skipped = pgProblem === undefined ? [] : chosen.filter((p) => p.drill?.needs?.includes('postgres') === true);
       const list = chosen.filter((p) => !skipped.includes(p));
@@ -53,14 +70,15 @@ export function registerDrillCommand(program: Command): void {
       };
       const dir = resolve(o.dir ?? join('.firebreak', 'drills', new Date().toISOString().replace(/[:.]/g, '-')));
       if (!g.json) out.line(out.style('bold', `Starting the lab in ${dir} (${o.devices} devices${faults.latencyMs > 0 ? `, ${faults.latencyMs} ms latency` : ''}${faults.errorRate > 0 ? `, ${faults.errorRate * 100}% errors` : ''})…`));
-      const lab = await startLab({ dir, devices: num('--devices', o.devices, 1, 100_000), faults, seed: num('--seed', o.seed, 0, 2 ** 31), postgres: list.some((p) => p.drill?.needs?.includes('postgres') === true) });
+      const lab = await startLab({ dir, devices: num('--devices', o.devices, 1, 100_000), faults, seed: num('--seed', o.seed, 0, 2 ** 31), postgres: list.some((p) => p.drill?.needs?.includes('postgres') === true) && (external ?? true) });
       const summaries: unknown[] = [];
       let worst = 0;
       try {
         const app = await openApp({ loaded: loadConfig(lab.configPath), logger: loggerFor(g) });
         try {
           for (const p of list) {
-            const input = inputs.length > 0 ? parseInputArgs(p, inputs) : { ...p.drill?.input };
+            const given = p.drill?.input;
+            const input = inputs.length > 0 ? parseInputArgs(p, inputs) : { ...(typeof given === 'function' ? given({ ...(lab.postgres === undefined ? {} : { postgresRole: lab.postgres.role }) }) : given) };
             if (!g.json) out.line(`\n${out.style('bold', `Drill: ${p.id}`)} ${out.style('dim', JSON.stringify(input))}`);
             const tasks = g.json ? undefined : createTaskList(out);
             const off = tasks === undefined ? () => undefined : app.runtime.onProgress(tasks.onEvent);

@@ -128,6 +128,11 @@ export interface PlaybookEnv {
   readonly log: Logger;
 }
 
+/** What a drill's lab provides beyond its fixed names (a throwaway role on a configured database…). */
+export interface DrillLab {
+  readonly postgresRole?: string;
+}
+
 export interface PlaybookDefinition<In = unknown, Deps = unknown> {
   readonly id: string;
   readonly title: string;
@@ -149,7 +154,7 @@ export interface PlaybookDefinition<In = unknown, Deps = unknown> {
   /** Releases what `connect` opened (connection pools…) once the run or plan ends, however it ends. */
   readonly disconnect?: (deps: Deps) => Promise<void>;
   /** How `firebreak drill` rehearses it: inputs against the lab, and what the lab must provide beyond the defaults ("postgres"). */
-  readonly drill?: { readonly input: Readonly<Record<string, unknown>>; readonly needs?: readonly string[] };
+  readonly drill?: { readonly input: Readonly<Record<string, unknown>> | ((lab: DrillLab) => Readonly<Record<string, unknown>>); readonly needs?: readonly string[] };
   readonly steps: readonly StepDefinition<In, Deps>[];
 }
 

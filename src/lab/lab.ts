@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { Executor } from '../connectors/executor/executor-types.ts';
-import { startLabDatabase, type LabDatabase } from './postgres/lab-database.ts';
+import { startLabDatabase, type ExternalPostgres, type LabDatabase } from './postgres/lab-database.ts';
 import type { FaultSettings } from './lab-faults.ts';
 import type { Simulator } from './lab-server.ts';
 import { startThingsboardSim, type ThingsboardSim } from './thingsboard/thingsboard-sim.ts';
@@ -20,8 +20,8 @@ export interface LabOptions {
   readonly devices?: number;
   readonly faults?: FaultSettings;
   readonly seed?: number;
-  /** Also start a real local PostgreSQL with a role, its .env and a consuming service (db-credential-leak). */
-  readonly postgres?: boolean;
+  /** Also provide a real PostgreSQL with a role, its .env and a consuming service (db-credential-leak): a local throwaway cluster, or a configured server. */
+  readonly postgres?: boolean | ExternalPostgres;
   /** Devices that do not answer a re-enrollment (subca-compromise), by name; read at each delivery, so a test can bring them back. */
   readonly offlineDevices?: ReadonlySet<string>;
   /** PEM the devices trust for an https tenant CA (a real step-ca in tests). */
@@ -117,7 +117,7 @@ export async function startLab(o: LabOptions): Promise<Lab> {
       },
     },
   };
-  const postgres = o.postgres === true ? await startLabDatabase(join(o.dir, 'postgres')) : undefined;
+  const postgres = o.postgres === undefined || o.postgres === false ? undefined : await startLabDatabase(join(o.dir, 'postgres'), o.postgres === true ? undefined : o.postgres);
   Object.assign(config, {
     provider: {
       stepCa: { url: providerCa.url, caCertFile: join(o.dir, 'provider_ca.crt'), provisioner: 'sub-ca-signer', provisionerPassword: { value: providerPassword }, ...(o.providerOffline === true ? { offline: true } : {}) },
@@ -132,6 +132,6 @@ export async function startLab(o: LabOptions): Promise<Lab> {
     subCaFiles,
     wireguard: wg,
     postgres,
-    stop: async () => { postgres?.stop(); await Promise.all([stepCa.stop(), providerCa.stop(), thingsboard.stop(), hawkbit.stop()]); },
+    stop: async () => { await postgres?.stop(); await Promise.all([stepCa.stop(), providerCa.stop(), thingsboard.stop(), hawkbit.stop()]); },
   };
 }

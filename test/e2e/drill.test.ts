@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from './cli-helpers.ts';
 import { requireComponent } from '../helpers/shared.ts';
-import { postgresProblem } from '../helpers/postgres.ts';
+import { postgresProblem, startCluster } from '../helpers/postgres.ts';
 
 interface DrillJson { labDir: string; config: string; drills: { playbook: string; status: string; report: string; phases: { phase: string; met: boolean | null }[] }[] }
 
@@ -49,4 +49,27 @@ test('drill with injected faults still completes through retries, and prints its
   const bad = await run(['drill', 'device-compromise', '--error-rate', '2']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--error-rate must be a number from 0 to 1/);
+});
+
+test('drill db-credential-leak --postgres: rehearses on a configured server with a throwaway role, dropped afterwards; the admin password stays in $PGPASSWORD', async (t) => {
+  if (!requireComponent(t, 'PostgreSQL', postgresProblem())) return;
+  const server = await startCluster();
+  t.after(() => server.stop());
+  const dir = mkdtempSync(join(tmpdir(), 'fb-drill-'));
+  t.after(() => { rmSync(dir, { recursive: true, force: true }); });
+  const url = `postgres://${server.adminUser}@${server.host}:${server.port}/postgres?sslmode=disable`;
+  const r = await run(['drill', 'db-credential-leak', '--dir', join(dir, 'lab'), '--postgres', url], { env: { PGPASSWORD: server.adminPassword } });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /Drill: db-credential-leak \{"stack":"provider","role":"firebreak_drill_[0-9a-f]{8}"\}/);
+  assert.match(r.stdout, /Drill passed/);
+  const left = await server.query("SELECT rolname FROM pg_roles WHERE rolname LIKE 'firebreak_drill_%'");
+  assert.equal(left.rowCount, 0, 'the drill role was dropped');
+  assert.ok(!readFileSync(join(dir, 'lab', 'firebreak.yaml'), 'utf8').includes(server.adminPassword), 'the configuration refers to $PGPASSWORD instead of holding it');
+
+  const withPassword = await run(['drill', 'db-credential-leak', '--postgres', `postgres://admin:hunter2@${server.host}:${server.port}/postgres`]);
+  assert.equal(withPassword.code, 2);
+  assert.match(withPassword.stderr, /--postgres must not contain a password \(it would be on the command line\): set \$PGPASSWORD instead/);
+  const noPassword = await run(['drill', 'db-credential-leak', '--postgres', url], { env: { PGPASSWORD: '' } });
+  assert.equal(noPassword.code, 6);
+  assert.match(noPassword.stderr, /--postgres needs the admin password in \$PGPASSWORD/);
 });

@@ -4,7 +4,8 @@
 // instance the way `docker compose restart` would, and succeeds only once the
 // new instance has connected with what the .env file now holds.
 //
-//   node lab-consumer.ts run|restart <env-file> <variable> <port> <role> <application-name> <pid-file>
+//   node lab-consumer.ts run|restart <env-file> <variable> <target> <role> <application-name> <pid-file>
+//   target: <port> (127.0.0.1, database postgres) or <host>:<port>/<database>[?ssl]
 import { spawn } from 'node:child_process';
 import { existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +20,8 @@ if (mode === undefined || envFile === undefined || variable === undefined || por
 
 if (mode === 'run') {
   const password = readEnvValue(readFileSync(envFile, 'utf8'), variable);
-  const client = new pg.Client({ host: '127.0.0.1', port: Number(port), user: role, password, database: 'postgres', application_name: appName });
+  const t = /^(?:(.+):)?(\d+)(?:\/([^?]+))?(\?ssl)?$/.exec(port);
+  const client = new pg.Client({ host: t?.[1] ?? '127.0.0.1', port: Number(t?.[2]), user: role, password, database: t?.[3] ?? 'postgres', application_name: appName, ...(t?.[4] === undefined ? {} : { ssl: { rejectUnauthorized: false } }) });
   client.on('error', () => { process.exit(3); });
   try {
     await client.connect();

@@ -101,6 +101,6 @@ export const dbCredentialLeak = definePlaybook<DbCredentialLeakInput, DbDeps>({
   compensateOnFailure: true,
   connect: connectDb,
   disconnect: (deps) => deps.db.close(),
-  drill: { input: { stack: 'provider', role: 'telegraf' }, needs: ['postgres'] },
+  drill: { input: (lab) => ({ stack: 'provider', role: lab.postgresRole ?? 'telegraf' }), needs: ['postgres'] },
   steps,
 });
