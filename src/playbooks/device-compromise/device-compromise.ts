@@ -201,6 +201,7 @@ export const deviceCompromise = definePlaybook<DeviceCompromiseInput, DeviceDeps
   rto: { assessment: 2 * 60_000, containment: 5 * 60_000, recovery: 30 * 60_000 },
   entities: (i) => [{ type: 'tenant', id: i.tenant }, { type: 'device', id: i.device }],
   connect: connectDevice,
+  disconnect: async (d) => { await Promise.all([d.ca?.close(), d.tb?.close(), d.hawkbit?.close()]); },
   drill: { input: { tenant: 'acme', device: 'device-001' } },
   steps,
 });
