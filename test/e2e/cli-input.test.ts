@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labFor, run } from './cli-helpers.ts';
+import { parse, stringify } from 'yaml';
 
 test('bad input is refused with a clear message, the right exit code, and nothing changed', async (t) => {
   const lab = await labFor(t);
@@ -108,4 +109,34 @@ test('--help teaches with examples; NO_COLOR output has no escape codes; --versi
   assert.match(runHelp.stdout, /--device <value> +device id/);
   assert.ok(!help.stdout.includes('\u001b['));
   assert.match((await run(['--version'])).stdout, /^\d+\.\d+\.\d+/);
+});
+
+test('a gateway without `wg` stops the run before anything changes; a CA that does not answer fails its step while the other containment steps finish', async (t) => {
+  const lab = await labFor(t);
+  const c = ['--config', lab.configPath];
+  const original = readFileSync(lab.configPath, 'utf8');
+  const edit = (f: (cfg: { tenants: { acme: { stepCa: { url: string }; wireguard: { executor: string } } } }) => void) => {
+    const cfg = parse(original) as Parameters<typeof f>[0];
+    f(cfg);
+    writeFileSync(lab.configPath, stringify(cfg));
+  };
+  // No `wg` on the gateway (a PATH without it): the evidence of the peer cannot be taken, so nothing is deleted.
+  edit((cfg) => { cfg.tenants.acme.wireguard.executor = 'local'; });
+  const noWg = await run([...c, 'run', 'device-compromise', '--tenant', 'acme', '--device', 'device-001', '--yes'], { env: { PATH: '/nonexistent' } });
+  assert.equal(noWg.code, 7, noWg.stdout + noWg.stderr);
+  assert.match(noWg.stdout, /UNAVAILABLE: wg \(wireguard-tools\) not found on local: install wireguard-tools there/);
+  assert.doesNotMatch(noWg.stdout, /attempt 2/, 'a missing binary is not retried');
+  assert.equal(lab.simulators.thingsboard.calls().filter((x) => x.method === 'DELETE').length, 0);
+  assert.equal(lab.simulators['step-ca'].calls().filter((x) => x.method === 'POST').length, 0);
+
+  // The CA does not answer: its step fails after its retries, the independent branches complete.
+  edit((cfg) => { cfg.tenants.acme.stepCa.url = 'http://127.0.0.1:9'; });
+  const r = await run([...c, 'run', 'device-compromise', '--tenant', 'acme', '--device', 'device-001', '--yes', '--json']);
+  assert.equal(r.code, 7, r.stdout);
+  const out = JSON.parse(r.stdout) as { error: { details?: { failures?: { stepId: string; error: { message: string } }[] } } };
+  const failures = Object.fromEntries((out.error.details?.failures ?? []).map((f) => [f.stepId, f.error.message]));
+  assert.deepEqual(Object.keys(failures), ['revoke-certificate']);
+  assert.match(failures['revoke-certificate'] ?? '', /step-ca at http:\/\/127\.0\.0\.1:9 is unreachable .*ECONNREFUSED/);
+  assert.equal(lab.simulators.thingsboard.calls().filter((x) => x.method === 'DELETE' && x.status === 200).length, 1, 'ThingsBoard device deleted');
+  assert.equal(lab.simulators.hawkbit.calls().filter((x) => x.method === 'DELETE' && x.status < 300).length, 1, 'hawkBit target deleted');
 });

@@ -105,7 +105,7 @@ function runLocal(req: ExecRequest, env: NodeJS.ProcessEnv): Promise<ExecResult>
     child.stderr.on('data', collect(err));
     child.on('error', (e: NodeJS.ErrnoException) => {
       settle();
-      if (e.code === 'ENOENT') reject(new FirebreakError('UNAVAILABLE', `${cmd} not found on local host (is it installed and on PATH?)`, { cause: e }));
+      if (e.code === 'ENOENT') reject(new FirebreakError('UNAVAILABLE', `${cmd} not found on local host (is it installed and on PATH?)`, { cause: e, retryable: false }));
       else if (e.name === 'AbortError') reject(new FirebreakError('CANCELLED', `${cmd} was cancelled`, { cause: e }));
       else reject(new FirebreakError('UNAVAILABLE', `cannot run ${cmd} locally: ${redactText(e.message)}`, { cause: e }));
     });

@@ -34,7 +34,7 @@ export function createWireguardClient(config: WireguardConfig, deps: { executor:
       r = await ex.exec({ argv, timeoutMs: 30_000, ...(signal === undefined ? {} : { signal }) });
     } catch (err) {
       if (err instanceof FirebreakError && /not found/.test(err.message)) {
-        throw new FirebreakError('UNAVAILABLE', `${argv[0] ?? ''} (wireguard-tools) not found on ${ex.describe}: install wireguard-tools there`, { cause: err });
+        throw new FirebreakError('UNAVAILABLE', `${argv[0] ?? ''} (wireguard-tools) not found on ${ex.describe}: install wireguard-tools there`, { cause: err, retryable: false });
       }
       throw err;
     }
