@@ -50,11 +50,13 @@ export class OpenApiContract {
   /** Validates a body; returns the validation errors (empty when valid). */
   check(method: string, template: string, status: number, body: unknown): string[] {
     const op = ((this.doc['paths'] as Json)[template] as Json)[method.toLowerCase()] as Json;
-    const raw = (op['responses'] as Json)[String(status)] as Json | undefined;
+    // An undocumented status falls under `default` when the operation has one (OpenAPI 3: "all other codes").
+    const key = (op['responses'] as Json)[String(status)] === undefined && (op['responses'] as Json)['default'] !== undefined ? 'default' : String(status);
+    const raw = (op['responses'] as Json)[key] as Json | undefined;
     if (raw === undefined) return [`status ${status} is not documented for ${method} ${template} (documented: ${Object.keys(op['responses'] as Json).join(', ')})`];
     const pointer = typeof raw['$ref'] === 'string'
       ? `openapi${raw['$ref']}`
-      : `openapi#/paths/${segment(template)}/${method.toLowerCase()}/responses/${status}`;
+      : `openapi#/paths/${segment(template)}/${method.toLowerCase()}/responses/${key}`;
     const response = this.#resolve(op, status);
     const content = response['content'] as Json | undefined;
     const withSchema = content === undefined ? [] : Object.keys(content).filter((c) => (content[c] as Json)['schema'] !== undefined);
@@ -67,7 +69,8 @@ export class OpenApiContract {
   }
 
   #resolve(op: Json, status: number): Json {
-    const r = (op['responses'] as Json)[String(status)] as Json | undefined;
+    const responses = op['responses'] as Json;
+    const r = (responses[String(status)] ?? responses['default']) as Json | undefined;
     if (r === undefined) throw new Error(`status ${status} is not documented (documented: ${Object.keys(op['responses'] as Json).join(', ')})`);
     const ref = r['$ref'];
     if (typeof ref === 'string') {

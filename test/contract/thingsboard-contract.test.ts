@@ -45,6 +45,16 @@ test('ThingsBoard simulator: every operation it serves is in the vendor spec and
   assert.equal((creds.json as { credentialsValue: unknown }).credentialsValue, null);
   ok('GET', '/api/device/{deviceId}/credentials', { ...creds, json: { ...(creds.json as object), credentialsValue: undefined } });
   ok('GET', '/api/plugins/telemetry/{entityType}/{entityId}/values/timeseries', await call('GET', `/api/plugins/telemetry/DEVICE/${id}/values/timeseries`, undefined, token));
+  // Attributes (subca-compromise's channel to the devices): save shared, read back by scope, a wrong scope refused.
+  const saved = await call('POST', `/api/plugins/telemetry/DEVICE/${id}/attributes/SHARED_SCOPE`, { enrollment: { token: 'x', caUrl: 'https://ca' } }, token);
+  assert.equal(saved.status, 200);
+  assert.ok(spec.hasOperation('POST', '/api/plugins/telemetry/{entityType}/{entityId}/attributes/{scope}'));
+  const shared = await call('GET', `/api/plugins/telemetry/DEVICE/${id}/values/attributes/SHARED_SCOPE?keys=enrollment`, undefined, token);
+  ok('GET', '/api/plugins/telemetry/{entityType}/{entityId}/values/attributes/{scope}', shared);
+  assert.deepEqual((shared.json as { key: string; value: unknown }[]).map((a) => [a.key, a.value]), [['enrollment', { token: 'x', caUrl: 'https://ca' }]]);
+  ok('GET', '/api/plugins/telemetry/{entityType}/{entityId}/values/attributes/{scope}', await call('GET', `/api/plugins/telemetry/DEVICE/${id}/values/attributes/CLIENT_SCOPE`, undefined, token));
+  const wrongScope = await call('POST', `/api/plugins/telemetry/DEVICE/${id}/attributes/CLIENT_SCOPE`, { a: 1 }, token);
+  assert.equal(wrongScope.status, 400, 'clients cannot write client attributes (the spec\'s scope enum: SERVER_SCOPE, SHARED_SCOPE)');
   const missingName = await call('GET', '/api/tenant/devices?deviceName=nope', undefined, token);
   ok('GET', '/api/tenant/devices', missingName);
   assert.equal((missingName.json as { errorCode: number }).errorCode, 32);
