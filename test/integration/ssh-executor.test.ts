@@ -53,9 +53,12 @@ test('SSH executor against a real OpenSSH server: pinned host key, exact argv, s
   assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { peers: { 'device-002': { publicKey: 'k2' } }, extra: true });
   await assert.rejects(ex.readFile(join(sshd.dir, 'missing.json')), (e: { code?: string }) => e.code === 'NOT_FOUND');
   const order: string[] = [];
+  // The second writer asks only once the first holds the lock (not after a fixed delay: ssh round trips vary under load).
+  let entered!: () => void;
+  const aHolds = new Promise<void>((res) => { entered = res; });
   await Promise.all([
-    ex.withLock(file, async () => { order.push('a+'); await new Promise((res) => setTimeout(res, 300)); order.push('a-'); }),
-    new Promise((res) => setTimeout(res, 50)).then(() => ex.withLock(file, async () => { order.push('b+'); })),
+    ex.withLock(file, async () => { order.push('a+'); entered(); await new Promise((res) => setTimeout(res, 300)); order.push('a-'); }),
+    aHolds.then(() => ex.withLock(file, async () => { order.push('b+'); })),
   ]);
   assert.deepEqual(order, ['a+', 'a-', 'b+'], 'the lock directory excludes a second writer');
 });
