@@ -39,7 +39,7 @@ export function externalPostgres(raw: string): ExternalPostgres {
 
 export function registerDrillCommand(program: Command): void {
   program.command('drill')
-    .description('Rehearse a playbook end to end against the built-in lab (simulated step-ca, ThingsBoard, hawkBit, WireGuard) and measure it against its RTO targets')
+    .description('Rehearse a playbook end to end against the built-in lab (simulated provider and tenant CAs, ThingsBoard with its devices, hawkBit, WireGuard; a real local PostgreSQL) and measure it against its RTO targets')
     .argument('[playbook]', 'playbook id (default: every playbook, one after the other)')
     .argument('[inputs...]', 'the playbook\'s inputs as --name value (default: its drill inputs)')
     .allowUnknownOption(true)
@@ -51,7 +51,7 @@ export function registerDrillCommand(program: Command): void {
     .option('--seed <n>', 'seed of the fault injection (same seed, same faults)', '1')
     .option('--dir <path>', 'where the lab keeps its files and journal (default .firebreak/drills/<time>)')
     .option('--postgres <url>', 'rehearse db-credential-leak on this PostgreSQL (postgres://admin@host:5432/db?sslmode=require) instead of starting one; the admin password comes from $PGPASSWORD; a throwaway role firebreak_drill_… is created there and dropped afterwards')
-    .addHelpText('after', '\nExamples:\n  firebreak drill\n  firebreak drill device-compromise --latency 20 --error-rate 0.1\n  firebreak drill device-compromise --device device-002 --devices 50')
+    .addHelpText('after', '\nExamples:\n  firebreak drill\n  firebreak drill device-compromise --latency 20 --error-rate 0.1\n  firebreak drill device-compromise --device device-002 --devices 50\n  firebreak drill subca-compromise --devices 500\n  PGPASSWORD=… firebreak drill db-credential-leak --postgres postgres://admin@db:5432/postgres')
     .action(async (playbookId: string | undefined, inputs: string[], o: DrillOptions, cmd: Command) => {
       const g = globals(cmd);
       const out = outFor(g);
