@@ -74,7 +74,7 @@ export async function startLab(o: LabOptions): Promise<Lab> {
   mkdirSync(caDir, { recursive: true, mode: 0o700 });
   const subCaFiles = { certFile: join(caDir, 'intermediate_ca.crt'), keyFile: join(caDir, 'intermediate_ca_key') };
   writeFileSync(subCaFiles.certFile, `${pki.subCa.pem.trim()}\n${pki.provider.pem.trim()}\n`, { mode: 0o644 });
-  writeFileSync(subCaFiles.keyFile, await exportKeyPem(pki.subCa), { mode: 0o600 });
+  writeFileSync(subCaFiles.keyFile, exportKeyPem(pki.subCa), { mode: 0o600 });
   writeFileSync(join(o.dir, 'provider_ca.crt'), pki.provider.pem);
   const providerPassword = randomBytes(18).toString('base64url');
   const [stepCa, providerCa, thingsboard, hawkbit] = await Promise.all([

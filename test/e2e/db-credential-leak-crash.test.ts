@@ -1,20 +1,14 @@
-import { after, test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { requireComponent } from '../helpers/shared.ts';
-import { postgresProblem, startCluster, type Cluster } from '../helpers/postgres.ts';
+import { clusterPerFile } from '../helpers/postgres.ts';
 import { dbStackFor } from '../helpers/db-stack.ts';
 import { readEnvValue } from '../../src/connectors/dotenv/dotenv-file.ts';
 import { run } from './cli-helpers.ts';
 import { crashRun } from '../helpers/crash-run.ts';
 
-let cluster: Promise<Cluster> | undefined;
-after(async () => { if (cluster !== undefined) await (await cluster).stop(); });
-async function useCluster(t: TestContext): Promise<Cluster | undefined> {
-  if (!requireComponent(t, 'PostgreSQL', postgresProblem())) return undefined;
-  cluster ??= startCluster();
-  return cluster;
-}
+// One throwaway cluster (initdb, random port, log_statement=all) for this file.
+const useCluster = clusterPerFile();
 
 /** Every boundary of the run: after the plan, each assessment step, and each phase of the staged rotation. */
 const BOUNDARIES = ['plan', 'resolve-role', 'capture-sessions', 'password-create', 'password-set', 'password-test', 'password-propagate', 'password-restart', 'password-verify', 'password-finish'];

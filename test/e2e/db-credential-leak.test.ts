@@ -1,21 +1,15 @@
-import { after, test, type TestContext } from 'node:test';
+import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { requireComponent } from '../helpers/shared.ts';
-import { postgresProblem, serverLog, startCluster, type Cluster } from '../helpers/postgres.ts';
+import { clusterPerFile, serverLog } from '../helpers/postgres.ts';
 import { dbStackFor, type DbStack } from '../helpers/db-stack.ts';
 import { readEnvValue } from '../../src/connectors/dotenv/dotenv-file.ts';
-import { run, type CliResult } from './cli-helpers.ts';
+import { filesBelow, run, type CliResult } from './cli-helpers.ts';
 
 // One throwaway cluster (initdb, random port, log_statement=all) for this file.
-let cluster: Promise<Cluster> | undefined;
-after(async () => { if (cluster !== undefined) await (await cluster).stop(); });
-async function useCluster(t: TestContext): Promise<Cluster | undefined> {
-  if (!requireComponent(t, 'PostgreSQL', postgresProblem())) return undefined;
-  cluster ??= startCluster();
-  return cluster;
-}
+const useCluster = clusterPerFile();
 
 interface RunJson { runId: string; incidentId: string; status: string; error: { code: string; message: string } | null; failed: unknown[] }
 
@@ -27,11 +21,6 @@ function envPassword(text: string): string {
   const v = readEnvValue(text, 'TSDB_TELEGRAF_PASSWORD');
   assert.ok(v !== undefined, `TSDB_TELEGRAF_PASSWORD is in the .env:\n${text}`);
   return v;
-}
-
-/** Every file under `dir` (recursively), except those named. */
-function filesUnder(dir: string, except: readonly string[]): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name)).filter((f) => !except.includes(f));
 }
 
 test('db-credential-leak: one run rotates the role, rewrites only its .env line, restarts the consumer, ends the leaked sessions; the new password is in no log, output, journal, audit entry or report', async (t) => {
@@ -85,7 +74,7 @@ test('db-credential-leak: one run rotates the role, rewrites only its .env line,
 
   const outputs: [string, string][] = [
     ['server log', serverLog(c)], ['run stdout', r.stdout], ['run stderr', r.stderr], ['runs show', shown.stdout + shown.stderr],
-    ...filesUnder(s.dir, [s.envFile]).map((f): [string, string] => [f, readFileSync(f).toString('latin1')]),
+    ...filesBelow(s.dir, [s.envFile]).map((f): [string, string] => [f, readFileSync(f).toString('latin1')]),
   ];
   assert.ok(outputs.length >= 8, `grepped ${outputs.length} outputs`);
   for (const [what, text] of outputs) assert.equal(text.split(fresh).length - 1, 0, `the new password appears in ${what}`);
@@ -185,7 +174,8 @@ test('db-credential-leak: a service that never reconnects fails verification aft
   assert.equal(await s.logsIn(s.leaked.reveal()), false, 'the leaked password stays burnt');
   const rep = await run(['--config', s.configPath, 'runs', 'show', out.runId, '--json'], { env: s.env });
   assert.equal(rep.code, 0, rep.stderr);
-  assert.match(rep.stdout, /compensated|rolled back|compensat/i);
+  const steps = (JSON.parse(rep.stdout) as { steps: { stepId: string; status: string }[] }).steps;
+  assert.deepEqual(steps.filter((x) => x.stepId === 'compensate-password-propagate').map((x) => x.status), ['completed'], 'the rollback ran as the propagate step\'s compensation');
 });
 
 test('db-credential-leak: a service that never reconnects, without rollback, can be fixed and resumed: verify passes, nothing is rotated twice', async (t) => {
@@ -198,7 +188,6 @@ test('db-credential-leak: a service that never reconnects, without rollback, can
   assert.match(out.error?.message ?? '', /did not reconnect/);
   // The operator starts the service by hand (it reads the new .env), then resumes.
   chmodSync(s.envFile, 0o640);
-  const { spawnSync } = await import('node:child_process');
   const started = spawnSync(s.consumerRestart[0] ?? '', s.consumerRestart.slice(1), { encoding: 'utf8' });
   assert.equal(started.status, 0, started.stderr);
   const resumed = await run(['--config', s.configPath, 'resume', out.runId, '--json'], { env: s.env });

@@ -2,7 +2,6 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 import pg from 'pg';
 import { stringify } from 'yaml';
@@ -10,8 +9,8 @@ import { generatePassword } from '../../src/playbooks/db-credential-leak/db-cred
 import type { Secret } from '../../src/lib/secret.ts';
 import type { Cluster } from './postgres.ts';
 import { quoteIdent } from '../../src/connectors/postgres/postgres-client.ts';
+import { consumerRestartArgv } from '../../src/lab/postgres/lab-consumer.ts';
 
-export const CONSUMER = fileURLToPath(new URL('../../src/lab/postgres/lab-consumer.ts', import.meta.url));
 export const ADMIN_ENV = 'FB_TEST_PG_ADMIN';
 
 export interface DbStackOptions {
@@ -65,7 +64,7 @@ export async function dbStackFor(t: TestContext, c: Cluster, o: DbStackOptions =
   const envFile = join(dir, 'provider.env');
   writeFileSync(envFile, o.envText?.(leaked.reveal()) ?? `# provider stack\nTSDB_HOST=127.0.0.1\nTSDB_TELEGRAF_PASSWORD=${leaked.reveal()}\nTSDB_GRAFANA_PASSWORD=unchanged\n`, { mode: 0o640 });
   const pidFile = join(dir, 'telegraf.pid');
-  const consumerRestart = [process.execPath, CONSUMER, 'restart', envFile, 'TSDB_TELEGRAF_PASSWORD', String(c.port), role, 'telegraf', pidFile];
+  const consumerRestart = consumerRestartArgv({ envFile, variable: 'TSDB_TELEGRAF_PASSWORD', port: c.port, role, app: 'telegraf', pidFile });
   if (o.startConsumer !== false) {
     const r = spawnSync(consumerRestart[0] ?? '', consumerRestart.slice(1), { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`consumer did not start: ${r.stderr}`);

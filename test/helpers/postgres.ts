@@ -1,3 +1,5 @@
+import { after, type TestContext } from 'node:test';
+import { requireComponent } from './shared.ts';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,4 +59,21 @@ export async function startCluster(): Promise<Cluster> {
 
 export function serverLog(c: Cluster): string {
   return existsSync(c.logFile) ? readFileSync(c.logFile, 'utf8') : '';
+}
+
+/**
+ * One throwaway cluster per test file: started by the first test that asks
+ * (which skips, or fails under CI, without PostgreSQL), stopped after the file.
+ */
+export function clusterPerFile(): (t: TestContext) => Promise<Cluster | undefined> {
+  let cluster: Promise<Cluster> | undefined;
+  after(async () => { if (cluster !== undefined) await (await cluster).stop(); });
+  return async (t) => {
+    if (!requireComponent(t, 'PostgreSQL', postgresProblem())) return undefined;
+    if (cluster === undefined) {
+      cluster = startCluster();
+      t.diagnostic(`throwaway cluster started in ${(await cluster).startMs} ms`);
+    }
+    return cluster;
+  };
 }

@@ -1,36 +1,23 @@
-import { after, test, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { requireComponent } from '../helpers/shared.ts';
-import { postgresProblem, serverLog, startCluster, type Cluster } from '../helpers/postgres.ts';
+import { clusterPerFile, serverLog, type Cluster } from '../helpers/postgres.ts';
 import { createPostgresClient, type PostgresClient } from '../../src/connectors/postgres/postgres-client.ts';
 import { parseScramVerifier, scramVerifier } from '../../src/connectors/postgres/scram.ts';
 import { readEnvVariable, rewriteEnvVariable } from '../../src/connectors/dotenv/dotenv-file.ts';
 import { restartService, type RestartSpec } from '../../src/connectors/restart/restart-service.ts';
 import { createLocalExecutor } from '../../src/connectors/executor/local-executor.ts';
+import { consumerRestartArgv } from '../../src/lab/postgres/lab-consumer.ts';
 import type { FirebreakError } from '../../src/lib/errors.ts';
 import { Secret } from '../../src/lib/secret.ts';
 
-const CLIENT = fileURLToPath(new URL('../fixtures/reconnect-client/reconnect-client.ts', import.meta.url));
 
-// One throwaway cluster for the whole file, started by the first test that needs it.
-let cluster: Promise<Cluster> | undefined;
-after(async () => { if (cluster !== undefined) await (await cluster).stop(); });
-
-async function useCluster(t: TestContext): Promise<Cluster | undefined> {
-  if (!requireComponent(t, 'PostgreSQL', postgresProblem())) return undefined;
-  if (cluster === undefined) {
-    cluster = startCluster();
-    t.diagnostic(`throwaway cluster started in ${(await cluster).startMs} ms`);
-  }
-  return cluster;
-}
+const useCluster = clusterPerFile();
 
 function adminOf(t: TestContext, c: Cluster): PostgresClient {
   const admin = createPostgresClient({ host: c.host, port: c.port, database: 'postgres', adminUser: c.adminUser, adminPassword: new Secret(c.adminPassword) });
@@ -81,7 +68,7 @@ test('postgres: full manual rotation — verifier set, new logs in, old refused,
   const envFile = join(dir, '.env');
   const original = `# provider stack\r\nTSDB_HOST=${c.host}\r\nexport TSDB_TELEGRAF_PASSWORD="${oldPw.reveal()}" # leaked in CI logs\r\nTSDB_GRAFANA_PASSWORD=unchanged-grafana\r\n`;
   writeFileSync(envFile, original, { mode: 0o640 });
-  const restart: RestartSpec = { kind: 'command', argv: [process.execPath, CLIENT, 'restart', '--env-file', envFile, '--variable', 'TSDB_TELEGRAF_PASSWORD', '--port', String(c.port), '--role', 'telegraf', '--app', 'telegraf-standin', '--pid-file', pidFile] };
+  const restart: RestartSpec = { kind: 'command', argv: consumerRestartArgv({ envFile, variable: 'TSDB_TELEGRAF_PASSWORD', port: c.port, role: 'telegraf', app: 'telegraf-standin', pidFile }) };
   const ex = createLocalExecutor();
 
   // Before the incident: the consumer runs with the (soon leaked) password, and so does an attacker.

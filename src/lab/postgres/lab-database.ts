@@ -1,7 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { FirebreakError } from '../../lib/errors.ts';
 import { scramVerifier } from '../../connectors/postgres/scram.ts';
@@ -9,8 +8,8 @@ import { quoteIdent } from '../../connectors/postgres/postgres-client.ts';
 import { randomBytes } from 'node:crypto';
 import { generatePassword } from '../../playbooks/db-credential-leak/db-credential-leak.ts';
 import { startLocalCluster, type LocalCluster } from './lab-postgres.ts';
+import { consumerRestartArgv } from './lab-consumer.ts';
 
-const CONSUMER = fileURLToPath(new URL('./lab-consumer.ts', import.meta.url));
 
 /** A PostgreSQL the drill uses instead of starting one: it creates a throwaway role there and drops it afterwards. */
 export interface ExternalPostgres {
@@ -63,7 +62,7 @@ export async function startLabDatabase(dir: string, external?: ExternalPostgres)
   const envFile = join(dir, 'provider-stack.env');
   writeFileSync(envFile, `# provider stack\nTSDB_HOST=${cluster.host}\nTSDB_PORT=${cluster.port}\nTSDB_TELEGRAF_PASSWORD=${leaked.reveal()}\nTSDB_GRAFANA_PASSWORD=unchanged-grafana-password\n`, { mode: 0o640 });
   const pidFile = join(dir, 'telegraf.pid');
-  const argv = [process.execPath, CONSUMER, 'restart', envFile, 'TSDB_TELEGRAF_PASSWORD', `${cluster.host}:${cluster.port}/${database}${ssl === false ? '' : '?ssl'}`, role, 'telegraf', pidFile];
+  const argv = consumerRestartArgv({ envFile, variable: 'TSDB_TELEGRAF_PASSWORD', host: cluster.host, port: cluster.port, database, ssl: ssl !== false, role, app: 'telegraf', pidFile });
   const started = spawnSync(argv[0] ?? '', argv.slice(1), { encoding: 'utf8' });
   const dropRole = async () => {
     const d = admin();

@@ -1,4 +1,4 @@
-import { webcrypto } from 'node:crypto';
+import { createPrivateKey, KeyObject, webcrypto } from 'node:crypto';
 import * as x509 from '../../lib/x509.ts';
 
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
@@ -50,16 +50,14 @@ export async function issueCaCert(issuer: LabCa, subject: string, publicKey: web
 }
 
 /** The CA's private key as PKCS#8 PEM (what `openssl genpkey` writes), for the lab's key files. */
-export async function exportKeyPem(ca: LabCa): Promise<string> {
-  const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', ca.keys.privateKey));
-  return `-----BEGIN PRIVATE KEY-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n?$/, '\n')}-----END PRIVATE KEY-----\n`;
+export function exportKeyPem(ca: LabCa): string {
+  return KeyObject.from(ca.keys.privateKey).export({ type: 'pkcs8', format: 'pem' }).toString();
 }
 
-/** A CA from its certificate (the first in `certPem`) and PKCS#8 P-256 key, as a CA reads its files. */
+/** A CA from its certificate (the first in `certPem`) and P-256 key file, as a CA reads its files. */
 export async function loadLabCa(certPem: string, keyPem: string): Promise<LabCa> {
   const cert = new x509.X509Certificate(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/.exec(certPem)?.[0] ?? certPem);
-  const der = Buffer.from(keyPem.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, ''), 'base64');
-  const privateKey = await webcrypto.subtle.importKey('pkcs8', der, ALG, true, ['sign']);
+  const privateKey = createPrivateKey(keyPem).toCryptoKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign']);
   const publicKey = (await cert.publicKey.export(ALG, ['verify'])) as unknown as webcrypto.CryptoKey;
   return { cert, keys: { privateKey, publicKey }, pem: cert.toString('pem') };
 }

@@ -8,11 +8,15 @@ import type { SubcaCompromiseInput, SubcaDeps } from './subca-deps.ts';
 type Ctx = StepContext<SubcaCompromiseInput, SubcaDeps>;
 interface Device { readonly id: string; readonly name: string }
 
+// Every device's checks and polls need the new Sub-CA: parsed once per chain, not per poll.
+let parsed: { readonly chain: string; readonly cert: X509Certificate } | undefined;
+
 /** The new Sub-CA certificate, from the journaled output of sign-subca. */
 export async function newSubCa(ctx: Ctx): Promise<X509Certificate> {
   const chain = (ctx.outputs['sign-subca'] as { chain?: string } | undefined)?.chain;
   if (chain === undefined) throw new FirebreakError('INTERNAL', 'sign-subca has no certificate');
-  return certsOf(chain, 'the new Sub-CA certificate')[0] as X509Certificate;
+  if (parsed?.chain !== chain) parsed = { chain, cert: certsOf(chain, 'the new Sub-CA certificate')[0] as X509Certificate };
+  return parsed.cert;
 }
 
 /** The certificate the device reports, if it is one the new Sub-CA issued for this device. */
