@@ -64,6 +64,7 @@ export async function openApp(o: OpenOptions): Promise<App> {
       stateDir: loaded.stateDir,
       journalKeyFile: loaded.journalKeyFile,
       twoPersonRule: c.approvals.twoPersonRule,
+      automatic: c.approvals.automatic,
       rateLimits: c.engine.rateLimits,
       rto: loaded.rtoMs,
       config: createPlatform(loaded, o.logger ?? silentLogger, executorResolver(loaded, o.executors)),

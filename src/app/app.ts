@@ -8,12 +8,13 @@ import { openDatabase } from '../store/sqlite-db.ts';
 import { JournalStore } from '../store/journal-store.ts';
 import { createCredentialStore } from '../store/credential-store.ts';
 import { createEmbeddedRuntime, type JournalEvent } from '../engine/runtime-embedded.ts';
-import { approvalSignal, parseInput, playbookWorkflow, type ApprovalPayload, type RunEnvelope } from '../engine/playbook-executor.ts';
+import { approvalSignal, parseInput, resolveSignal, playbookWorkflow, type ApprovalPayload, type RunEnvelope } from '../engine/playbook-executor.ts';
 import { computePlan, needsApproval, type Plan } from '../engine/playbook-plan.ts';
 import { assertValidPlaybook } from '../engine/playbook-validate.ts';
 import { DEFAULT_RETRY, withRetry } from '../engine/retry.ts';
 import type { AnyPlaybook, Phase } from '../engine/playbook-types.ts';
-import type { DurableRuntime, RunOutcome, RunRecord } from '../engine/runtime-types.ts';
+import { TERMINAL_STATUSES, type DurableRuntime, type RunOutcome, type RunRecord } from '../engine/runtime-types.ts';
+import { RunTargets } from '../store/run-targets.ts';
 import { IncidentStore, STATUS_AFTER_PHASE, type IncidentStatus } from '../incidents/incident-store.ts';
 import { createEvidenceStore } from '../incidents/evidence-store.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
@@ -23,6 +24,8 @@ export interface AppSettings {
   readonly stateDir: string;
   readonly journalKeyFile: string;
   readonly twoPersonRule: boolean;
+  /** Per playbook, steps applied as automatic containment before the approval (`approvals.automatic`). */
+  readonly automatic?: Readonly<Record<string, readonly string[]>>;
   /** Requests per second per target system kind. */
   readonly rateLimits: Readonly<Record<string, number>>;
   /** Per playbook, per phase RTO overrides (ms). */
@@ -64,15 +67,18 @@ export class App {
   readonly playbooks: readonly AnyPlaybook[];
   readonly log: Logger;
   readonly #incidentOfRun = new Map<string, string | null>();
+  readonly #targets: RunTargets;
 
   constructor(o: AppOptions) {
     this.settings = o.settings;
     this.log = o.logger ?? silentLogger;
     this.playbooks = o.playbooks;
     for (const p of o.playbooks) assertValidPlaybook(p);
+    assertAutomaticSteps(o.playbooks, o.settings.automatic ?? {});
     this.db = openDatabase(join(o.settings.stateDir, 'firebreak.db'));
     this.journal = new JournalStore(this.db);
     this.incidents = new IncidentStore(this.db);
+    this.#targets = new RunTargets(this.db);
     this.audit = o.audit(this.db);
     const sealer = createSealer(loadJournalKey(o.settings.journalKeyFile));
     this.runtime = createEmbeddedRuntime({
@@ -116,7 +122,7 @@ export class App {
     const deps: unknown = await p.connect({ config: this.settings.config, log: this.log }, input);
     const signal = AbortSignal.timeout(120_000);
     try {
-      return await withRetry(DEFAULT_RETRY, signal, () => computePlan(p, input, deps, this.log, signal));
+      return await withRetry(DEFAULT_RETRY, signal, () => computePlan(p, input, deps, this.log, signal, this.#automatic(p)));
     } finally {
       await p.disconnect?.(deps);
     }
@@ -129,16 +135,21 @@ export class App {
     if (req.yes && this.settings.twoPersonRule) {
       throw new FirebreakError('APPROVAL_INVALID', 'the two-person rule is on (approvals.twoPersonRule): --yes is refused; another person approves with `firebreak approve <run>`');
     }
-    const incident = req.incidentId === undefined
-      ? this.incidents.create({
-        kind: p.incidentKind, title: `${p.title}${describeEntities(p, input)}`, severity: p.severity,
-        ...(req.detectedAt === undefined ? {} : { detectedAt: req.detectedAt }),
-        entities: p.entities?.(input) ?? [], rto: { ...p.rto, ...this.settings.rto[p.id] },
-      })
-      : this.incidents.get(req.incidentId);
     const runId = newRunId();
+    // The targets are taken before the incident opens: a second run for the same device opens nothing.
+    const incident = this.journal.tx(() => {
+      this.#targets.acquire(runId, p.targets?.(input) ?? []);
+      return req.incidentId === undefined
+        ? this.incidents.create({
+          kind: p.incidentKind, title: `${p.title}${describeEntities(p, input)}`, severity: p.severity,
+          ...(req.detectedAt === undefined ? {} : { detectedAt: req.detectedAt }),
+          entities: p.entities?.(input) ?? [], rto: { ...p.rto, ...this.settings.rto[p.id] },
+        })
+        : this.incidents.get(req.incidentId);
+    });
     this.#incidentOfRun.set(runId, incident.id);
-    const envelope: RunEnvelope = { playbook: p.id, input, initiator: req.initiator, incidentId: incident.id, twoPersonRule: this.settings.twoPersonRule, autoApprove: req.yes };
+    const automatic = [...this.#automatic(p)];
+    const envelope: RunEnvelope = { playbook: p.id, input, initiator: req.initiator, incidentId: incident.id, twoPersonRule: this.settings.twoPersonRule, autoApprove: req.yes, ...(automatic.length === 0 ? {} : { automatic }) };
     this.audit.append({ kind: 'run.requested', actor: req.initiator, incidentId: incident.id, runId, data: { playbook: p.id, input, autoApprove: req.yes } });
     this.incidents.addEvent(incident.id, 'run.started', `run ${runId} of ${p.id} started by ${req.initiator}`, { runId, playbook: p.id });
     const outcome = await this.runtime.start({ runId, workflow: p.id, input: envelope, initiator: req.initiator, incidentId: incident.id });
@@ -148,6 +159,10 @@ export class App {
 
   async resume(runRef: string, actor: string): Promise<RunOutcome> {
     const run = this.run(runRef);
+    if (run.status !== 'completed') {
+      const p = this.playbook(run.workflow);
+      this.#targets.acquire(run.id, p.targets?.(parseInput(p, (run.input as RunEnvelope).input)) ?? []);
+    }
     this.audit.append({ kind: 'run.resumed', actor, ...(run.incidentId === null ? {} : { incidentId: run.incidentId }), runId: run.id });
     const outcome = await this.runtime.resume(run.id);
     if (run.incidentId !== null) this.#finished(run.incidentId, outcome);
@@ -168,6 +183,9 @@ export class App {
    */
   async approve(req: { runRef: string; approver: string; decision: 'approve' | 'reject'; note?: string; step?: string }): Promise<{ run: RunRecord; steps: string[]; planHash: string }> {
     const run = this.run(req.runRef);
+    if (TERMINAL_STATUSES.includes(run.status)) {
+      throw new FirebreakError('CONFLICT', `run ${run.id} has ended (${run.status}): there is nothing to approve${run.status === 'completed' ? '' : `; \`firebreak resume ${run.id}\` continues it`}`);
+    }
     const envelope = run.input as RunEnvelope;
     const plan = this.journal.getStep(run.id, 'plan')?.output as Plan | null | undefined;
     if (plan === undefined || plan === null) throw new FirebreakError('CONFLICT', `run ${run.id} has no plan yet: nothing to approve`);
@@ -175,11 +193,16 @@ export class App {
       throw new FirebreakError('APPROVAL_INVALID', `two-person rule: ${req.approver} started run ${run.id} and cannot approve it`);
     }
     const p = this.playbook(run.workflow);
-    const gates = p.steps.filter((s) => needsApproval(s)).map((s) => s.id);
-    if (req.step !== undefined && !gates.includes(req.step)) throw new FirebreakError('NOT_FOUND', `step "${req.step}" of ${p.id} needs no approval (gated steps: ${gates.join(', ') || 'none'})`);
+    const automatic = new Set(envelope.automatic ?? []);
+    const gates = p.steps.filter((s) => needsApproval(s, automatic)).map((s) => s.id);
+    // Steps (or fan-out items) whose interrupted attempt waits for the operator's word: only ever resolved by name.
+    const doubts = this.journal.listSteps(run.id).filter((s) => s.status === 'waiting' && s.meta['inDoubt'] === true && s.meta['step'] === req.step)
+      .map((s) => resolveSignal(typeof s.meta['item'] === 'string' ? `${String(s.meta['step'])}[${s.meta['item']}]` : String(s.meta['step'])));
+    if (req.step !== undefined && !gates.includes(req.step) && doubts.length === 0) throw new FirebreakError('NOT_FOUND', `step "${req.step}" of ${p.id} needs no approval (gated steps: ${gates.join(', ') || 'none'})`);
     const steps = req.step === undefined ? gates : [req.step];
     const payload: ApprovalPayload = { planHash: plan.hash, approver: req.approver, decision: req.decision, ...(req.note === undefined ? {} : { note: req.note }) };
-    for (const s of steps) await this.runtime.signal(run.id, approvalSignal(s), payload);
+    for (const s of steps) if (gates.includes(s)) await this.runtime.signal(run.id, approvalSignal(s), payload);
+    for (const name of doubts) await this.runtime.signal(run.id, name, payload);
     this.audit.append({ kind: req.decision === 'approve' ? 'approval.granted' : 'approval.rejected', actor: req.approver, ...(run.incidentId === null ? {} : { incidentId: run.incidentId }), runId: run.id, data: { steps, planHash: plan.hash, ...(req.note === undefined ? {} : { note: req.note }) } });
     if (run.incidentId !== null) this.incidents.addEvent(run.incidentId, `approval.${req.decision}`, `${req.approver} ${req.decision === 'approve' ? 'approved' : 'rejected'} ${steps.join(', ')} of run ${run.id}`, { planHash: plan.hash });
     return { run, steps, planHash: plan.hash };
@@ -206,6 +229,10 @@ export class App {
     // Sign the head so that truncating what this process wrote is detected.
     this.audit.checkpoint();
     this.db.close();
+  }
+
+  #automatic(p: AnyPlaybook): ReadonlySet<string> {
+    return new Set(this.settings.automatic?.[p.id] ?? []);
   }
 
   #finished(incidentId: string, outcome: RunOutcome): void {
@@ -256,6 +283,23 @@ function statusReached(p: AnyPlaybook, completed: readonly Phase[]): IncidentSta
     reached = status;
   }
   return reached;
+}
+
+/** Automatic containment is for steps a rejection can undo: they must exist, change something reversibly and have a compensation. */
+function assertAutomaticSteps(playbooks: readonly AnyPlaybook[], automatic: Readonly<Record<string, readonly string[]>>): void {
+  const problems: string[] = [];
+  for (const [pb, ids] of Object.entries(automatic)) {
+    const p = playbooks.find((x) => x.id === pb);
+    if (p === undefined) { problems.push(`approvals.automatic.${pb}: no playbook "${pb}" (known: ${playbooks.map((x) => x.id).join(', ')})`); continue; }
+    for (const id of ids) {
+      const s = p.steps.find((x) => x.id === id);
+      if (s === undefined) problems.push(`approvals.automatic.${pb}: no step "${id}" in ${pb} (steps: ${p.steps.map((x) => x.id).join(', ')})`);
+      else if (s.effect === 'read') problems.push(`approvals.automatic.${pb}: ${id} only reads: it needs no approval`);
+      else if (s.effect === 'irreversible') problems.push(`approvals.automatic.${pb}: ${id} is irreversible: a rejection could not undo it, so it always waits for the approval`);
+      else if (s.compensate === undefined || s.manual !== undefined) problems.push(`approvals.automatic.${pb}: ${id} has no compensation: a rejection could not undo it`);
+    }
+  }
+  if (problems.length > 0) throw new FirebreakError('CONFIG_INVALID', `automatic containment is misconfigured:\n  ${problems.join('\n  ')}`, { details: { problems } });
 }
 
 function pick(o: Readonly<Record<string, unknown>>, keys: string[]): Record<string, unknown> {

@@ -15,6 +15,10 @@ approvals:
   # When true, the approver must be someone other than the person who started
   # the run, and --yes is refused.
   twoPersonRule: false
+  # Nothing changes before the plan is approved, except the steps named here as
+  # automatic containment (reversible ones: a rejection undoes them), e.g.
+  # automatic:
+  #   device-compromise: [remove-wireguard-peer, persist-wireguard, remove-from-peers-json]
 
 engine:
   concurrency: 8          # default fan-out concurrency (devices, tenants)

@@ -14,6 +14,8 @@ export interface RunEnvelope {
   readonly twoPersonRule: boolean;
   /** `--yes`: the initiator approves the plan up front (refused under the two-person rule). */
   readonly autoApprove: boolean;
+  /** Steps the configuration names as automatic containment: applied before the approval, compensated on a rejection. */
+  readonly automatic?: readonly string[];
 }
 
 export interface ApprovalPayload {
@@ -44,6 +46,11 @@ export function approvalSignal(stepId: string): string {
   return `approval:${stepId}`;
 }
 
+/** The signal by which the operator resolves an interrupted attempt of a step (or fan-out item) in doubt. */
+export function resolveSignal(stepId: string): string {
+  return `resolve:${stepId}`;
+}
+
 export function parseInput<In>(p: AnyPlaybook, raw: unknown): In {
   const parsed = p.input.safeParse(raw);
   if (!parsed.success) {
@@ -64,11 +71,12 @@ export function playbookWorkflow(p: AnyPlaybook, svc: ExecutorServices): Workflo
   return async (ctx: WorkflowContext, raw: unknown) => {
     const envelope = raw as RunEnvelope;
     const input: unknown = parseInput(p, envelope.input);
+    const automatic: ReadonlySet<string> = new Set(envelope.automatic ?? []);
     const deps: unknown = await p.connect(svc.env, input);
     try {
       const log = svc.log.child({ run: ctx.runId, ...(envelope.incidentId === null ? {} : { incident: envelope.incidentId }) });
       // The plan only reads: transient failures are retried like any idempotent step.
-      const plan = await ctx.step('plan', () => computePlan(p, input, deps, log, ctx.signal), {
+      const plan = await ctx.step('plan', () => computePlan(p, input, deps, log, ctx.signal, automatic), {
         retry: DEFAULT_RETRY,
         meta: { title: 'Plan: run read-only steps and every check', phase: 'assessment', system: 'firebreak', effect: 'read' },
       });
@@ -77,8 +85,8 @@ export function playbookWorkflow(p: AnyPlaybook, svc: ExecutorServices): Workflo
       const failures: { stepId: string; error: ErrorData }[] = [];
       const settled = new Map<string, Promise<'ok' | 'failed' | 'skipped'>>();
 
-      const stepContext = (s: StepDefinition, c: WorkflowContext, item: FanOutItem<unknown> | undefined, attempt: number, resumed: boolean, signal: AbortSignal): StepContext<unknown, unknown> => ({
-        runId: ctx.runId, input, deps, signal, outputs, item, attempt, resumed, planning: false,
+      const stepContext = (s: StepDefinition, c: WorkflowContext, item: FanOutItem<unknown> | undefined, attempt: number, resumed: boolean, signal: AbortSignal, generation = 0): StepContext<unknown, unknown> => ({
+        runId: ctx.runId, input, deps, signal, outputs, item, attempt, resumed, generation, planning: false,
         log: log.child({ step: s.id, ...(item === undefined ? {} : { item: item.key }) }),
         // Scoped to the run (and the fan-out item), not the step: every step of a rotation sees the same value.
         generate: (name, fn) => c.generate(`generated.${name}`, fn),
@@ -86,9 +94,46 @@ export function playbookWorkflow(p: AnyPlaybook, svc: ExecutorServices): Workflo
         evidence: (name, data) => svc.evidence.store({ incidentId: envelope.incidentId, runId: ctx.runId, stepId: item === undefined ? s.id : `${s.id}[${item.key}]` }, name, data),
       });
 
-      const once = (s: StepDefinition, c: WorkflowContext, item: FanOutItem<unknown> | undefined, id: string) =>
+      /**
+       * A step (or fan-out item) that cannot safely be repeated, whose earlier
+       * attempt did not finish, waits for the operator's word before it is
+       * applied again: never a silent second effect. Returns the generation
+       * the step applies under (the attempt the operator last resolved).
+       */
+      const settleDoubt = async (s: StepDefinition, c: WorkflowContext, item: FanOutItem<unknown> | undefined, id: string): Promise<number> => {
+        const prior = await c.stepState(id);
+        if (prior === undefined || prior.status === 'completed') return 0;
+        let generation = 0;
+        for (let k = prior.attempts; k > 0 && generation === 0; k--) if ((await c.stepState(`resolve-${id}@${k}`))?.status === 'completed') generation = k;
+        const doubt = prior.error?.code === 'IN_DOUBT' || (s.idempotency === 'none' && prior.attempts > generation);
+        if (!doubt || generation === prior.attempts) return generation;
+        const where = item === undefined ? s.id : `${s.id}[${item.key}]`;
+        const what = prior.error?.code === 'IN_DOUBT' ? prior.error.message
+          : `attempt ${prior.attempts} of "${s.title}"${item === undefined ? '' : ` for ${item.key}`} ${prior.status === 'running' ? 'was in flight when the process stopped' : `ended with ${prior.error?.code ?? 'an error'}${prior.error === null ? '' : `: ${prior.error.message}`}`}, and this step cannot prove whether it took effect`;
+        const advice = s.inDoubt?.(stepContext(s, c, item, prior.attempts, true, ctx.signal, generation));
+        const note = `${what}. ${advice ?? 'Check the target system'}. When you have made sure that the first attempt had no effect (or undone it), confirm with \`firebreak approve ${ctx.runId} --step ${s.id}\` to apply it again, or reject to stop.`;
+        await c.waitForSignal(`resolve-${id}@${prior.attempts}`, resolveSignal(where), {
+          meta: { title: `In doubt: ${s.title}`, phase: s.phase, system: 'firebreak', effect: 'read', planHash: plan.hash, note, manual: true, inDoubt: true, step: s.id, ...(item === undefined ? {} : { item: item.key }) },
+          accept: (payload) => acceptApproval(payload, plan, envelope, where),
+        });
+        return prior.attempts;
+      };
+
+      const once = async (s: StepDefinition, c: WorkflowContext, item: FanOutItem<unknown> | undefined, id: string): Promise<StepOutcome> => {
+        for (;;) {
+          const generation = await settleDoubt(s, c, item, id);
+          try {
+            return await attemptStep(s, c, item, id, generation);
+          } catch (err) {
+            // The step itself found it cannot tell (a one-time key refused): ask the operator, then go on.
+            if (toErrorData(err).code !== 'IN_DOUBT' || ctx.signal.aborted) throw err;
+          }
+        }
+      };
+
+      const attemptStep = (s: StepDefinition, c: WorkflowContext, item: FanOutItem<unknown> | undefined, id: string, generation: number) =>
         c.step<StepOutcome>(id, async ({ attempt, resumed, signal }) => {
-          const sc = stepContext(s, c, item, attempt, resumed, signal);
+          const sc = stepContext(s, c, item, attempt, resumed, signal, generation);
           let outcome: StepOutcome;
           const check = s.check === undefined ? undefined : await s.check(sc);
           if (check?.done === true) {
@@ -126,7 +171,7 @@ export function playbookWorkflow(p: AnyPlaybook, svc: ExecutorServices): Workflo
       };
 
       const execute = async (s: StepDefinition): Promise<void> => {
-        if (needsApproval(s)) await approve(s);
+        if (needsApproval(s, automatic)) await approve(s);
         if (s.forEach === undefined) {
           const r = await once(s, ctx, undefined, s.id);
           outputs[s.id] = r.output;
@@ -172,7 +217,10 @@ export function playbookWorkflow(p: AnyPlaybook, svc: ExecutorServices): Workflo
       }));
 
       if (failures.length > 0) {
+        // A rejected plan undoes what automatic containment did before the approval.
+        const rejected = failures.some((f) => f.error.code === 'APPROVAL_INVALID' && f.error.details?.['rejected'] === true);
         if (p.compensateOnFailure === true) await compensate(ctx, steps, outputs, stepContext);
+        else if (rejected) await compensate(ctx, steps.filter((s) => automatic.has(s.id)), outputs, stepContext);
         const first = failures[0] as { stepId: string; error: ErrorData };
         throw new FirebreakError(first.error.code, failures.length === 1
           ? `step ${first.stepId} failed: ${first.error.message}`
@@ -199,7 +247,7 @@ function acceptApproval(payload: unknown, plan: Plan, envelope: RunEnvelope, ste
   if (a.planHash !== plan.hash || typeof a.approver !== 'string') return undefined;
   if (envelope.twoPersonRule && a.approver === envelope.initiator) return undefined;
   if (a.decision === 'reject') {
-    throw new FirebreakError('APPROVAL_INVALID', `step ${stepId} was rejected by ${a.approver}${a.note === undefined ? '' : `: ${a.note}`}`);
+    throw new FirebreakError('APPROVAL_INVALID', `step ${stepId} was rejected by ${a.approver}${a.note === undefined ? '' : `: ${a.note}`}`, { details: { rejected: true, approver: a.approver } });
   }
   return a.decision === 'approve' ? (a as ApprovalPayload) : undefined;
 }

@@ -19,6 +19,8 @@ export interface PlanEntry {
   readonly action: 'read' | 'change' | 'none' | 'unknown';
   readonly detail: string;
   readonly approval: boolean;
+  /** Configured as automatic containment: applied before the approval; a rejection compensates it. */
+  readonly automatic?: true;
 }
 
 export interface Plan {
@@ -29,9 +31,17 @@ export interface Plan {
   readonly entries: readonly PlanEntry[];
 }
 
-export function needsApproval(s: { readonly approval?: boolean; readonly effect: Effect }): boolean {
-  return s.approval ?? s.effect === 'irreversible';
+/**
+ * Whether a step waits for the plan's approval: every step that changes
+ * something, unless the configuration names it as automatic containment
+ * (`approvals.automatic`). Nothing changes before the plan is approved.
+ */
+export function needsApproval(s: { readonly id: string; readonly approval?: boolean; readonly effect: Effect }, automatic: ReadonlySet<string> = NONE): boolean {
+  if (automatic.has(s.id)) return false;
+  return s.approval ?? s.effect !== 'read';
 }
+
+const NONE: ReadonlySet<string> = new Set();
 
 const PLAN_EVIDENCE: EvidenceRef = { name: 'plan', ref: '(not stored while planning)', sha256: '', bytes: 0 };
 
@@ -42,7 +52,7 @@ const PLAN_EVIDENCE: EvidenceRef = { name: 'plan', ref: '(not stored while plann
  * A failing read step fails the plan (e.g. an unknown device: refused before
  * anything changes); a failing check is reported as `unknown`.
  */
-export async function computePlan<In, Deps>(p: AnyPlaybook, input: In, deps: Deps, log: Logger, outer: AbortSignal): Promise<Plan> {
+export async function computePlan<In, Deps>(p: AnyPlaybook, input: In, deps: Deps, log: Logger, outer: AbortSignal, automatic: ReadonlySet<string> = NONE): Promise<Plan> {
   // The first failure stops every other branch (their retries and calls), so nothing outlives the plan.
   const stop = new AbortController();
   const forward = () => { stop.abort(outer.reason); };
@@ -50,13 +60,13 @@ export async function computePlan<In, Deps>(p: AnyPlaybook, input: In, deps: Dep
   const signal = stop.signal;
   const outputs: Record<string, unknown> = {};
   const base = (s: StepDefinition<In, Deps>, item: FanOutItem<unknown> | undefined): StepContext<In, Deps> => ({
-    runId: 'plan', input, deps, signal, log: log.child({ step: s.id }), outputs, item, attempt: 1, resumed: false, planning: true,
+    runId: 'plan', input, deps, signal, log: log.child({ step: s.id }), outputs, item, attempt: 1, resumed: false, generation: 0, planning: true,
     generate: () => Promise.reject(new Error('steps cannot generate values while planning')),
     evidence: (name) => Promise.resolve({ ...PLAN_EVIDENCE, name }),
     credentials: { label: () => Promise.reject(new Error('no credential stage changes while planning')), stages: () => Promise.resolve({}) },
   });
   const planStep = async (s: StepDefinition<In, Deps>): Promise<PlanEntry[]> => {
-    const common = { stepId: s.id, title: s.title, phase: s.phase, system: s.system, effect: s.effect, approval: needsApproval(s) };
+    const common = { stepId: s.id, title: s.title, phase: s.phase, system: s.system, effect: s.effect, approval: needsApproval(s, automatic), ...(automatic.has(s.id) ? { automatic: true as const } : {}) };
     if (s.forEach !== undefined) {
       const forEach = s.forEach;
       const items = await withRetry(DEFAULT_RETRY, signal, () => forEach.items(base(s, undefined)));

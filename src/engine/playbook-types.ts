@@ -11,7 +11,19 @@ export type Phase = (typeof Phases)[number];
 export const Effects = ['read', 'mutate', 'irreversible'] as const;
 export type Effect = (typeof Effects)[number];
 
-/** `none` forbids automatic retries: a second attempt could repeat the effect. */
+/**
+ * How a step may be repeated after an attempt that did not finish (a crash,
+ * a timeout, an error after the request left):
+ * - `natural`: repeating is harmless (the check sees a landed effect; "already
+ *   revoked" counts as done);
+ * - `keyed`: the step applies with a key it persisted before applying
+ *   (`ctx.generate`, named with `ctx.generation`) that the target accepts once,
+ *   so a repeat either is the first effect or is refused; a refusal the step
+ *   cannot explain is thrown as IN_DOUBT;
+ * - `none`: never repeated without the operator: automatic retries are off,
+ *   and after an interrupted attempt the run waits for the operator to
+ *   confirm that the first attempt had no effect (or was undone).
+ */
 export const Idempotencies = ['natural', 'keyed', 'none'] as const;
 export type Idempotency = (typeof Idempotencies)[number];
 
@@ -68,6 +80,13 @@ export interface StepContext<In, Deps> {
   readonly attempt: number;
   /** True when an earlier attempt of this step did not finish (crash, error): check before acting. */
   readonly resumed: boolean;
+  /**
+   * Changes only when the operator resolved an interrupted attempt of this step
+   * (IN_DOUBT): a `keyed` step names its key with it, so that after the
+   * operator's confirmation it applies with a fresh key, and otherwise with the
+   * key persisted before the first attempt.
+   */
+  readonly generation: number;
   /** True while planning: nothing may change, evidence is not stored. */
   readonly planning: boolean;
   /** Stage labels of rotated credentials (PENDING → CURRENT → PREVIOUS), by fingerprint, never by value. */
@@ -94,8 +113,18 @@ export interface StepDefinition<In = unknown, Deps = unknown> {
   readonly requires?: readonly string[];
   readonly establishes?: readonly string[];
   readonly invalidates?: readonly string[];
-  /** Needs an approval bound to the plan. Defaults to true for irreversible steps. */
+  /**
+   * Needs an approval bound to the plan. Defaults to true for every step
+   * that changes something: nothing changes before the plan is approved,
+   * unless the configuration names the step as automatic containment.
+   */
   readonly approval?: boolean;
+  /**
+   * What the operator must check when an attempt of this step was
+   * interrupted and its effect cannot be proven either way (IN_DOUBT): what
+   * may have happened, where to look, what to undo.
+   */
+  readonly inDoubt?: (ctx: StepContext<In, Deps>) => string;
   /** Text shown to the approver (e.g. the manual steps for an offline CA). */
   readonly approvalNote?: string;
   readonly retry?: Partial<RetryPolicy>;
@@ -146,6 +175,11 @@ export interface PlaybookDefinition<In = unknown, Deps = unknown> {
   readonly rto: Partial<Record<Phase, number>>;
   /** Conditions that hold when the playbook starts. */
   readonly assumes?: readonly string[];
+  /**
+   * What a run acts on, as stable keys ("device:acme/device-001"): one active
+   * run per target at a time; a second run for the same target is refused.
+   */
+  readonly targets?: (input: In) => readonly string[];
   /** Affected entities for the incident record, from the input. */
   readonly entities?: (input: In) => readonly { readonly type: string; readonly id: string }[];
   /** Run compensations of completed steps, newest first, when the run fails. */

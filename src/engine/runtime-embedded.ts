@@ -288,6 +288,11 @@ export function createEmbeddedRuntime(options: EmbeddedRuntimeOptions): DurableR
         return result;
       },
 
+      async stepState(id: string) {
+        const r = store.getStep(runId, full(id));
+        return r === undefined ? undefined : { status: r.status, attempts: r.attempts, error: r.error };
+      },
+
       markPartial(list) {
         failures.push(...list);
       },

@@ -100,6 +100,13 @@ export interface WorkflowContext {
    * others; on resume, finished items are skipped and failed ones retried.
    */
   fanOut<I, T>(id: string, items: readonly FanOutItem<I>[], fn: (item: FanOutItem<I>, ctx: WorkflowContext) => Promise<T>, options: FanOutOptions): Promise<FanOutResult<T>>;
+  /**
+   * The journal's record of a step of this run (by the same id as `step`), or
+   * undefined when it never started: whether an earlier attempt finished,
+   * and how. Read-only; lets a workflow decide before re-running a step that
+   * cannot safely be repeated.
+   */
+  stepState(id: string): Promise<{ readonly status: StepStatus; readonly attempts: number; readonly error: ErrorData | null } | undefined>;
   /** Records that the run ends with failures (listed in its result) rather than failing outright. */
   markPartial(failures: readonly { readonly stepId: string; readonly key?: string; readonly error: ErrorData }[]): void;
 }

@@ -21,6 +21,7 @@ export const ErrorCodes = {
   UPSTREAM_REJECTED: { exit: 7, http: 502, retryable: false, summary: 'A target system refused the request (4xx other than auth); not retried.' },
   PRECONDITION_FAILED: { exit: 8, http: 412, retryable: false, summary: 'A step\'s declared precondition does not hold at run time.' },
   VERIFY_FAILED: { exit: 8, http: 500, retryable: false, summary: 'A step applied its change but verification found the target state not reached.' },
+  IN_DOUBT: { exit: 8, http: 409, retryable: false, summary: 'A step that cannot safely be repeated was interrupted (crash, timeout) and whether it took effect cannot be proven: the run waits for the operator to check and confirm (`firebreak approve <run> --step <id>`).' },
   APPROVAL_REQUIRED: { exit: 9, http: 202, retryable: false, summary: 'The run waits for an approval (use `firebreak approve` or --yes).' },
   APPROVAL_INVALID: { exit: 9, http: 403, retryable: false, summary: 'An approval was refused: wrong plan hash, approver is the initiator under the two-person rule, or rejected.' },
   CANCELLED: { exit: 10, http: 409, retryable: false, summary: 'The run or step was cancelled.' },

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { createEmbeddedRuntime } from '../../src/engine/runtime-embedded.ts';
-import { approvalSignal, playbookWorkflow, type RunEnvelope } from '../../src/engine/playbook-executor.ts';
+import { approvalSignal, playbookWorkflow, resolveSignal, type RunEnvelope } from '../../src/engine/playbook-executor.ts';
 import { definePlaybook, type Phase, type StepDefinition } from '../../src/engine/playbook-types.ts';
 import { FirebreakError } from '../../src/lib/errors.ts';
 import { silentLogger } from '../../src/lib/log.ts';
@@ -52,7 +52,7 @@ test('independent steps run in parallel; a step whose check says done is not app
     apply: async ({ deps }) => { active.now++; active.max = Math.max(active.max, active.now); await new Promise((r) => setTimeout(r, 30)); active.now--; deps.state.set(id, 'x'); return null; },
   });
   const rt = harness(t, [slow('a'), set('b', 'x'), slow('c'), { ...set('d', 'x'), phase: 'recovery', dependsOn: ['a', 'c'] }], world);
-  const out = await rt.start({ runId: 'r1', workflow: 'test-pb', input: envelope(), initiator: 'alice' });
+  const out = await rt.start({ runId: 'r1', workflow: 'test-pb', input: envelope({ autoApprove: true }), initiator: 'alice' });
   assert.equal(out.status, 'completed', JSON.stringify(out.error));
   assert.equal(active.max, 2, 'a and c ran at the same time');
   assert.deepEqual(world.log, ['apply d'], 'b was already done and was not applied');
@@ -65,7 +65,7 @@ test('a failed verification fails the step, skips its dependents, lets independe
   const world: World = { state: new Map(), log: [], phases: [] };
   const liar: StepDefinition<{ devices: number }, World> = { ...set('liar', 'x'), apply: async () => null };
   const rt = harness(t, [liar, { ...set('after', 'x'), dependsOn: ['liar'] }, set('other', 'y')], world);
-  const out = await rt.start({ runId: 'r2', workflow: 'test-pb', input: envelope(), initiator: 'alice' });
+  const out = await rt.start({ runId: 'r2', workflow: 'test-pb', input: envelope({ autoApprove: true }), initiator: 'alice' });
   assert.equal(out.status, 'failed');
   assert.equal(out.error?.code, 'VERIFY_FAILED');
   assert.match(out.error?.message ?? '', /set liar: verification failed: liar is unset/);
@@ -126,10 +126,90 @@ test('fan-out steps: per-item check/apply, failures isolated, run completed_with
     },
   };
   const rt = harness(t, [reenroll], world);
-  const out = await rt.start({ runId: 'r6', workflow: 'test-pb', input: envelope({ input: { devices: 4 } }), initiator: 'alice' });
+  const out = await rt.start({ runId: 'r6', workflow: 'test-pb', input: envelope({ input: { devices: 4 }, autoApprove: true }), initiator: 'alice' });
   assert.equal(out.status, 'completed_with_failures');
   assert.deepEqual((out.result as { failures: { key: string }[] }).failures.map((f) => f.key), ['dev-1']);
   assert.deepEqual([...world.state.keys()].sort(), ['dev-0', 'dev-2', 'dev-3']);
   const tokens = new Set(world.state.values());
   assert.equal(tokens.size, 3, 'each item got its own generated value');
 });
+
+test('nothing changes before the plan is approved: a reversible step waits too, unless it is automatic containment; a rejection compensates what ran', async (t) => {
+  const world: World = { state: new Map(), log: [], phases: [] };
+  const undoable = (id: string): StepDefinition<{ devices: number }, World> => ({ ...set(id, 'x'), compensate: async ({ deps }) => { deps.log.push(`undo ${id}`); deps.state.delete(id); } });
+  const rt = harness(t, [undoable('peer'), { ...undoable('json'), dependsOn: ['peer'] }, { ...set('revoke', 'yes'), effect: 'irreversible' }], world);
+
+  const plain = await rt.start({ runId: 'r7', workflow: 'test-pb', input: envelope(), initiator: 'alice' });
+  assert.equal(plain.status, 'waiting');
+  assert.deepEqual(world.log, [], 'a mutate step did not run before the approval');
+  const plan = (await rt.steps('r7')).find((s) => s.stepId === 'plan')?.output as { entries: { stepId: string; approval: boolean; automatic?: boolean }[] };
+  assert.deepEqual(plan.entries.map((e) => [e.stepId, e.approval, e.automatic ?? false]), [['peer', true, false], ['json', true, false], ['revoke', true, false]]);
+
+  const auto = await rt.start({ runId: 'r8', workflow: 'test-pb', input: envelope({ automatic: ['peer', 'json'] }), initiator: 'alice' });
+  assert.equal(auto.status, 'waiting');
+  assert.deepEqual(world.log, ['apply peer', 'apply json'], 'automatic containment ran before the approval; the irreversible step waits');
+  const autoPlan = (await rt.steps('r8')).find((s) => s.stepId === 'plan')?.output as { hash: string; entries: { stepId: string; approval: boolean; automatic?: boolean }[] };
+  assert.deepEqual(autoPlan.entries.map((e) => [e.stepId, e.approval, e.automatic ?? false]), [['peer', false, true], ['json', false, true], ['revoke', true, false]]);
+  await rt.signal('r8', approvalSignal('revoke'), { planHash: autoPlan.hash, approver: 'bob', decision: 'reject', note: 'wrong device' });
+  const rejected = await rt.resume('r8');
+  assert.equal(rejected.status, 'failed');
+  assert.deepEqual(world.log, ['apply peer', 'apply json', 'undo json', 'undo peer'], 'the rejection undid the automatic steps, newest first');
+  assert.equal(world.state.has('revoke'), false);
+  assert.equal(world.state.has('peer'), false);
+});
+
+test('a step that cannot be repeated, interrupted after its effect, is never applied again without the operator; keyed steps ask when their key is refused', async (t) => {
+  const world: World = { state: new Map(), log: [], phases: [] };
+  let hang = true;
+  const once: StepDefinition<{ devices: number }, World> = {
+    id: 'sign', title: 'sign once', phase: 'eradication', system: 'ca', effect: 'mutate', idempotency: 'none',
+    inDoubt: () => 'Look in the CA for a certificate issued by the interrupted attempt',
+    apply: async ({ deps, signal }) => {
+      deps.log.push('apply sign');
+      // The effect lands, then the attempt never finishes (the process is stopped here).
+      if (hang) await new Promise((_, reject) => { signal.addEventListener('abort', () => { reject(signal.reason as Error); }); });
+      return { ok: true };
+    },
+  };
+  const rt = harness(t, [once], world);
+  const running = rt.start({ runId: 'r9', workflow: 'test-pb', input: envelope({ autoApprove: true }), initiator: 'alice' });
+  await until(() => world.log.length === 1);
+  await rt.cancel('r9');
+  assert.equal((await running).status, 'cancelled');
+  hang = false;
+  const resumed = await rt.resume('r9');
+  assert.equal(resumed.status, 'waiting', 'the run waits for the operator instead of applying again');
+  assert.deepEqual(world.log, ['apply sign']);
+  const wait = (await rt.steps('r9')).find((s) => s.stepId === 'resolve-sign@1');
+  assert.equal(wait?.status, 'waiting');
+  assert.match(String(wait?.meta['note']), /Look in the CA for a certificate issued by the interrupted attempt/);
+  const plan = (await rt.steps('r9')).find((s) => s.stepId === 'plan')?.output as { hash: string };
+  // An approval of the plan is not the operator's word on the doubt.
+  await rt.signal('r9', approvalSignal('sign'), { planHash: plan.hash, approver: 'alice', decision: 'approve' });
+  assert.equal((await rt.resume('r9')).status, 'waiting');
+  await rt.signal('r9', resolveSignal('sign'), { planHash: plan.hash, approver: 'alice', decision: 'approve' });
+  assert.equal((await rt.resume('r9')).status, 'completed');
+  assert.deepEqual(world.log, ['apply sign', 'apply sign'], 'applied again only after the confirmation');
+
+  const generations: number[] = [];
+  const keyed: StepDefinition<{ devices: number }, World> = {
+    id: 'keyed', title: 'keyed', phase: 'eradication', system: 'ca2', effect: 'mutate', idempotency: 'keyed', retry: { maxAttempts: 2, baseMs: 1, maxMs: 1 },
+    apply: async ({ attempt, generation }) => {
+      generations.push(generation);
+      if (attempt === 1) throw new FirebreakError('TIMEOUT', 'no answer');
+      if (generation === 0) throw new FirebreakError('IN_DOUBT', 'the key of the first attempt was refused');
+      return { ok: true };
+    },
+  };
+  const rt2 = harness(t, [keyed], world);
+  assert.equal((await rt2.start({ runId: 'r10', workflow: 'test-pb', input: envelope({ autoApprove: true }), initiator: 'alice' })).status, 'waiting');
+  assert.deepEqual(generations, [0, 0], 'the retry used the same key; its refusal made the run wait');
+  const plan2 = (await rt2.steps('r10')).find((s) => s.stepId === 'plan')?.output as { hash: string };
+  await rt2.signal('r10', resolveSignal('keyed'), { planHash: plan2.hash, approver: 'alice', decision: 'approve' });
+  assert.equal((await rt2.resume('r10')).status, 'completed');
+  assert.deepEqual(generations, [0, 0, 2], 'after the confirmation, a new generation (a new key)');
+});
+
+async function until(predicate: () => boolean): Promise<void> {
+  while (!predicate()) await new Promise((r) => setImmediate(r));
+}

@@ -27,6 +27,12 @@ export interface StepCaClient {
   /** Signs a CSR through the JWK provisioner; returns the leaf and its chain. */
   sign(csrPem: string, subject: string, sans: readonly string[], signal?: AbortSignal): Promise<{ crt: string; ca: string; certChain: readonly string[] }>;
   /**
+   * Signs with a one-time token minted (and persisted) beforehand by
+   * {@link enrollmentToken}: the CA accepts a token once, so repeating the
+   * call after a crash either is the first signature or is refused (401).
+   */
+  signWithToken(csrPem: string, ott: Secret, signal?: AbortSignal): Promise<{ crt: string; ca: string; certChain: readonly string[] }>;
+  /**
    * A one-time token for /1.0/sign of `subject` and `sans`, for a device that
    * enrolls itself with a key it generates (valid five minutes, single use).
    */
@@ -103,18 +109,24 @@ export function createStepCaClient(config: StepCaConfig, deps: { logger?: Logger
       throw fail('POST', '/1.0/revoke', res);
     },
     async sign(csrPem, subject, sans, signal) {
-      const ott = await token(subject, '/1.0/sign', { sans: [...sans] }, signal);
-      const res = await http.send({ method: 'POST', path: '1.0/sign', json: { csr: csrPem, ott }, ...(signal === undefined ? {} : { signal }) });
-      if (res.status !== 201 && res.status !== 200) throw fail('POST', '/1.0/sign', res);
-      const body = res.json<{ crt?: string; ca?: string; certChain?: string[] }>();
-      if (body.crt === undefined) throw new FirebreakError('UPSTREAM_REJECTED', `${label} answered sign without a certificate`);
-      return { crt: body.crt, ca: body.ca ?? '', certChain: body.certChain ?? [body.crt] };
+      return signWith(csrPem, await token(subject, '/1.0/sign', { sans: [...sans] }, signal), signal);
+    },
+    async signWithToken(csrPem, ott, signal) {
+      return signWith(csrPem, ott.reveal(), signal);
     },
     async enrollmentToken(subject, sans, signal) {
       return new Secret(await token(subject, '/1.0/sign', { sans: [...sans] }, signal));
     },
     close: () => http.close(),
   };
+
+  async function signWith(csrPem: string, ott: string, signal?: AbortSignal): Promise<{ crt: string; ca: string; certChain: readonly string[] }> {
+    const res = await http.send({ method: 'POST', path: '1.0/sign', json: { csr: csrPem, ott }, ...(signal === undefined ? {} : { signal }) });
+    if (res.status !== 201 && res.status !== 200) throw fail('POST', '/1.0/sign', res);
+    const body = res.json<{ crt?: string; ca?: string; certChain?: string[] }>();
+    if (body.crt === undefined) throw new FirebreakError('UPSTREAM_REJECTED', `${label} answered sign without a certificate`);
+    return { crt: body.crt, ca: body.ca ?? '', certChain: body.certChain ?? [body.crt] };
+  }
 }
 
 function pemToDer(pem: string): Buffer {

@@ -45,12 +45,27 @@ export async function removeFromPeersJson(ex: Executor, path: string, deviceId: 
     const { data, peers } = parsePeers(text, path, ex.describe);
     if (!Object.hasOwn(peers, deviceId)) return { removed: null };
     const removed = peers[deviceId] ?? null;
-    const rest = Object.fromEntries(Object.entries(peers).filter(([k]) => k !== deviceId));
-    const indent = /^\{\r?\n(\s+)"/.exec(text)?.[1] ?? '';
-    const nl = text.includes('\r\n') ? '\r\n' : '\n';
-    let out = JSON.stringify({ ...data, peers: rest }, null, indent === '' ? undefined : indent);
-    if (nl === '\r\n') out = out.replace(/\n/g, '\r\n');
-    await ex.writeFileAtomic(path, text.endsWith('\n') ? `${out}${nl}` : out);
+    await ex.writeFileAtomic(path, reformat(text, { ...data, peers: Object.fromEntries(Object.entries(peers).filter(([k]) => k !== deviceId)) }));
     return { removed };
   });
+}
+
+/** Puts one device's entry back into cdm_peers.json (a compensation), under the file's lock; an entry present is kept as it is. */
+export async function restoreToPeersJson(ex: Executor, path: string, deviceId: string, entry: PeerEntry): Promise<{ restored: boolean }> {
+  return ex.withLock(path, async () => {
+    const text = (await ex.readFile(path)).toString('utf8');
+    const { data, peers } = parsePeers(text, path, ex.describe);
+    if (Object.hasOwn(peers, deviceId)) return { restored: false };
+    await ex.writeFileAtomic(path, reformat(text, { ...data, peers: { ...peers, [deviceId]: entry } }));
+    return { restored: true };
+  });
+}
+
+/** `data` serialised the way `text` was: its indentation, line endings and final newline. */
+function reformat(text: string, data: unknown): string {
+  const indent = /^\{\r?\n(\s+)"/.exec(text)?.[1] ?? '';
+  const nl = text.includes('\r\n') ? '\r\n' : '\n';
+  let out = JSON.stringify(data, null, indent === '' ? undefined : indent);
+  if (nl === '\r\n') out = out.replace(/\n/g, '\r\n');
+  return text.endsWith('\n') ? `${out}${nl}` : out;
 }

@@ -1,4 +1,5 @@
 import { FirebreakError } from '../../lib/errors.ts';
+import type { Secret } from '../../lib/secret.ts';
 import type { Executor, ExecResult } from '../executor/executor-types.ts';
 import { WG_KEY, parseDump, type WgPeer } from './wg-dump.ts';
 
@@ -18,6 +19,19 @@ export interface WireguardClient {
   persistRemoval(publicKey: string, signal?: AbortSignal): Promise<{ method: string }>;
   /** Whether the persisted config still names the peer (null when no config file is known). */
   configHasPeer(publicKey: string): Promise<boolean | null>;
+  /** Puts a removed peer back on the live interface (`wg set … allowed-ips …`; the preshared key on stdin); a peer present counts as done. */
+  restorePeer(peer: RestorablePeer, signal?: AbortSignal): Promise<{ alreadyPresent: boolean }>;
+  /** Persists the live state again with the peer back: `wg-quick save`, or its [Peer] block added to the .conf. */
+  persistRestore(peer: RestorablePeer, signal?: AbortSignal): Promise<{ method: string }>;
+}
+
+/** What it takes to put a removed peer back (a compensation): what `wg show dump` listed. */
+export interface RestorablePeer {
+  readonly publicKey: string;
+  readonly allowedIps: readonly string[];
+  readonly endpoint: string | null;
+  readonly persistentKeepalive: number | null;
+  readonly presharedKey: Secret | null;
 }
 
 export function assertWgKey(key: string, what = 'WireGuard public key'): void {
@@ -74,6 +88,41 @@ export function createWireguardClient(config: WireguardConfig, deps: { executor:
         if (next !== text) await ex.writeFileAtomic(file, next);
       });
       return { method: `removed the [Peer] block from ${file}` };
+    },
+    async restorePeer(peer, signal) {
+      assertWgKey(peer.publicKey);
+      if ((await peers(signal)).some((p) => p.publicKey === peer.publicKey)) return { alreadyPresent: true };
+      const argv = ['wg', 'set', config.iface, 'peer', peer.publicKey, 'allowed-ips', peer.allowedIps.join(',')];
+      if (peer.endpoint !== null) argv.push('endpoint', peer.endpoint);
+      if (peer.persistentKeepalive !== null) argv.push('persistent-keepalive', String(peer.persistentKeepalive));
+      // The preshared key is a secret: it goes on stdin, never on the command line.
+      if (peer.presharedKey !== null) argv.push('preshared-key', '/dev/stdin');
+      let r: ExecResult;
+      try {
+        r = await ex.exec({ argv, timeoutMs: 30_000, ...(peer.presharedKey === null ? {} : { stdin: peer.presharedKey }), ...(signal === undefined ? {} : { signal }) });
+      } catch (err) {
+        throw new FirebreakError('UNAVAILABLE', `cannot put peer ${peer.publicKey} back on ${where}: ${(err as Error).message}`, { cause: err, retryable: false });
+      }
+      if (r.exitCode !== 0) throw new FirebreakError('UPSTREAM_REJECTED', `wg set ${config.iface} peer … failed on ${ex.describe} (exit ${r.exitCode}): ${r.stderr.trim().split('\n')[0] ?? ''}`);
+      return { alreadyPresent: false };
+    },
+    async persistRestore(peer, signal) {
+      assertWgKey(peer.publicKey);
+      if (config.persist === 'wg-quick-save') {
+        await run(['wg-quick', 'save', config.iface], signal);
+        return { method: `wg-quick save ${config.iface}` };
+      }
+      const file = config.configFile;
+      if (file === undefined) throw new FirebreakError('CONFIG_INVALID', `persist: config-file needs configFile for ${where}`);
+      await ex.withLock(file, async () => {
+        const text = (await ex.readFile(file)).toString('utf8');
+        if (removePeerBlock(text, peer.publicKey) !== text) return;
+        const block = ['[Peer]', `PublicKey = ${peer.publicKey}`, ...(peer.presharedKey === null ? [] : [`PresharedKey = ${peer.presharedKey.reveal()}`]),
+          `AllowedIPs = ${peer.allowedIps.join(', ')}`, ...(peer.endpoint === null ? [] : [`Endpoint = ${peer.endpoint}`]),
+          ...(peer.persistentKeepalive === null ? [] : [`PersistentKeepalive = ${peer.persistentKeepalive}`])];
+        await ex.writeFileAtomic(file, `${text.replace(/\n*$/, '\n')}\n${block.join('\n')}\n`);
+      });
+      return { method: `added the [Peer] block back to ${file}` };
     },
     async configHasPeer(publicKey) {
       const file = config.configFile ?? (config.persist === 'wg-quick-save' ? `/etc/wireguard/${config.iface}.conf` : undefined);

@@ -61,11 +61,12 @@ export function createWireguardStandin(options: { stateFile: string; confDir: st
 
   async function exec(req: ExecRequest): Promise<ExecResult> {
     const [cmd, ...args] = req.argv;
-    if (cmd === 'wg' || cmd === 'wg-quick') return local.withLock(options.stateFile, async () => run(cmd, args));
+    const stdin = req.stdin === undefined ? undefined : typeof req.stdin === 'string' ? req.stdin : req.stdin.reveal();
+    if (cmd === 'wg' || cmd === 'wg-quick') return local.withLock(options.stateFile, async () => run(cmd, args, stdin));
     throw new FirebreakError('UNAVAILABLE', `${cmd ?? ''} not found on the lab WireGuard host`);
   }
 
-  function run(cmd: string, args: string[]): ExecResult {
+  function run(cmd: string, args: string[], stdin: string | undefined): ExecResult {
     const ifs = load();
     if (cmd === 'wg') {
       if (args[0] === 'show' && args[2] === 'dump' && args.length === 3) {
@@ -78,6 +79,29 @@ export function createWireguardStandin(options: { stateFile: string; confDir: st
         const i = ifs[args[1] ?? ''];
         if (i === undefined) return fail('Unable to modify interface: No such device');
         i.peers = i.peers.filter((p) => p.publicKey !== key);
+        save(ifs);
+        return ok();
+      }
+      if (args[0] === 'set' && args[2] === 'peer' && args.length >= 5) {
+        const key = args[3] ?? '';
+        if (!KEY.test(key)) return fail(`Key is not the correct length or format: \`${key}'`);
+        const i = ifs[args[1] ?? ''];
+        if (i === undefined) return fail('Unable to modify interface: No such device');
+        const peer: StandinPeer = i.peers.find((p) => p.publicKey === key) ?? { publicKey: key, presharedKey: null, endpoint: null, allowedIps: [], latestHandshake: 0, rx: 0, tx: 0, keepalive: null };
+        for (let k = 4; k < args.length; k += 2) {
+          const [name, value] = [args[k], args[k + 1]];
+          if (value === undefined) return fail(`Invalid parameter: \`${name ?? ''}'`);
+          if (name === 'allowed-ips') peer.allowedIps = value === '' ? [] : value.split(',').map((x) => x.trim());
+          else if (name === 'endpoint') peer.endpoint = value;
+          else if (name === 'persistent-keepalive') peer.keepalive = value === 'off' ? null : Number(value);
+          else if (name === 'preshared-key') {
+            // wg reads the key from the file named (here only /dev/stdin, where Firebreak puts it).
+            const psk = value === '/dev/stdin' ? (stdin ?? '').trim() : undefined;
+            if (psk === undefined || !KEY.test(psk)) return fail(`Key is not the correct length or format`);
+            peer.presharedKey = psk;
+          } else return fail(`Invalid argument: ${name ?? ''}`);
+        }
+        if (!i.peers.includes(peer)) i.peers.push(peer);
         save(ifs);
         return ok();
       }

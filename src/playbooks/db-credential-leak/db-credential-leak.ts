@@ -97,6 +97,7 @@ export const dbCredentialLeak = definePlaybook<DbCredentialLeakInput, DbDeps>({
   severity: 'high',
   input: dbCredentialLeakInput,
   rto: { assessment: 2 * 60_000, containment: 5 * 60_000, recovery: 15 * 60_000 },
+  targets: (i) => [`database-role:${i.stack}/${i.role}`],
   entities: (i) => [{ type: 'stack', id: i.stack }, { type: 'database-role', id: i.role }],
   compensateOnFailure: true,
   connect: connectDb,

@@ -6,6 +6,7 @@ import { certsOf, csrFile, exists, installCa, isCaCert, pendingKeyAndCsr, pendin
 import { restartService } from '../../connectors/restart/restart-service.ts';
 import { connectSubca, disconnectSubca, subcaCompromiseInput, type SubcaCompromiseInput, type SubcaDeps } from './subca-deps.ts';
 import { reenrollDevices, newSubCa } from './subca-reenroll.ts';
+import { signOnce } from '../sign-once.ts';
 
 type Ctx = StepContext<SubcaCompromiseInput, SubcaDeps>;
 type Step = StepDefinition<SubcaCompromiseInput, SubcaDeps>;
@@ -75,8 +76,10 @@ const steps: Step[] = [
     },
   },
   {
-    id: 'sign-subca', title: 'Have the provider CA sign the new Sub-CA certificate', phase: 'eradication', system: 'step-ca', effect: 'mutate', idempotency: 'natural',
+    // Signing twice would leave an intermediate certificate recorded nowhere, never revoked: keyed by a persisted one-time token.
+    id: 'sign-subca', title: 'Have the provider CA sign the new Sub-CA certificate', phase: 'eradication', system: 'step-ca', effect: 'mutate', idempotency: 'keyed',
     dependsOn: ['new-key'], approval: true,
+    inDoubt: (ctx) => `The provider CA (${ctx.deps.providerName}) may have issued an intermediate certificate for "${resolved(ctx).subject}" with the key ${pendingKeyFile(ctx.deps.files)} in that attempt. Look for it in the provider CA's database or logs (certificates for that subject issued since the run started) and revoke it (reason superseded)`,
     manual: (ctx) => (ctx.deps.provider !== undefined ? undefined
       : `the provider CA is offline. Sign the CSR ${csrFile(ctx.deps.files)} (on ${ctx.deps.host.describe}) there as a CA certificate (basicConstraints CA:true, pathlen 0; keyUsage keyCertSign, cRLSign) and put the chain, new Sub-CA first, at ${signedCertFile(ctx.deps.files)} on the same host.`),
     apply: async (ctx): Promise<SignedSubCa> => {
@@ -86,7 +89,7 @@ const steps: Step[] = [
         if (!(await exists(ctx.deps.host, file, ctx.signal))) throw new FirebreakError('PRECONDITION_FAILED', `${file} is not on ${ctx.deps.host.describe}: put the signed Sub-CA certificate there, then resume`);
         return checkSigned(ctx, (await ctx.deps.host.readFile(file)).toString('utf8'), `${file} on ${ctx.deps.host.describe}`);
       }
-      const s = await ctx.deps.provider.sign(csr, resolved(ctx).cn, [], ctx.signal);
+      const s = await signOnce(ctx, ctx.deps.provider, 'sign-subca', { csr, subject: resolved(ctx).cn, sans: [], what: `signing the new Sub-CA at ${ctx.deps.providerName}` });
       return checkSigned(ctx, [s.crt, ...s.certChain.slice(1)].map((p) => p.trim()).join('\n') + '\n', `the certificate from ${ctx.deps.providerName}`);
     },
   },
@@ -142,6 +145,7 @@ export const subcaCompromise = definePlaybook<SubcaCompromiseInput, SubcaDeps>({
   severity: 'critical',
   input: subcaCompromiseInput,
   rto: { assessment: 5 * 60_000, containment: 15 * 60_000, eradication: 60 * 60_000, recovery: 4 * 3_600_000 },
+  targets: (i) => [`certificate-authority:${i.tenant}`],
   entities: (i) => [{ type: 'tenant', id: i.tenant }, { type: 'certificate-authority', id: `${i.tenant} Sub-CA` }],
   connect: connectSubca,
   disconnect: disconnectSubca,
