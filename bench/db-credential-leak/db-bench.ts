@@ -66,7 +66,7 @@ const dir = mkdtempSync(join(tmpdir(), 'fb-dbbench-'));
 const db = await startLabDatabase(join(dir, 'postgres'));
 try {
   const configPath = join(dir, 'firebreak.yaml');
-  writeFileSync(configPath, stringify({ version: 1, lab: true, stateDir: 'state', provider: { timescaledb: db.config } }), { mode: 0o600 });
+  writeFileSync(configPath, stringify({ version: 1, lab: true, labConfigFile: configPath, stateDir: 'state', provider: { timescaledb: db.config } }), { mode: 0o600 });
   const app = await openApp({ loaded: loadConfig(configPath), playbooks: [playbook] });
   const walls: Record<PhaseName, number[]> = { create: [], set: [], test: [], propagate: [], restart: [], verify: [], finish: [] };
   const overheads: Record<PhaseName, number[]> = { create: [], set: [], test: [], propagate: [], restart: [], verify: [], finish: [] };

@@ -13,7 +13,7 @@ import { computePlan, needsApproval, type Plan } from '../engine/playbook-plan.t
 import { assertValidPlaybook } from '../engine/playbook-validate.ts';
 import { DEFAULT_RETRY, withRetry } from '../engine/retry.ts';
 import type { AnyPlaybook, Phase } from '../engine/playbook-types.ts';
-import { TERMINAL_STATUSES, type DurableRuntime, type RunOutcome, type RunRecord } from '../engine/runtime-types.ts';
+import type { DurableRuntime, RunOutcome, RunRecord } from '../engine/runtime-types.ts';
 import { RunTargets } from '../store/run-targets.ts';
 import { IncidentStore, STATUS_AFTER_PHASE, type IncidentStatus } from '../incidents/incident-store.ts';
 import { createEvidenceStore } from '../incidents/evidence-store.ts';
@@ -183,9 +183,7 @@ export class App {
    */
   async approve(req: { runRef: string; approver: string; decision: 'approve' | 'reject'; note?: string; step?: string }): Promise<{ run: RunRecord; steps: string[]; planHash: string }> {
     const run = this.run(req.runRef);
-    if (TERMINAL_STATUSES.includes(run.status)) {
-      throw new FirebreakError('CONFLICT', `run ${run.id} has ended (${run.status}): there is nothing to approve${run.status === 'completed' ? '' : `; \`firebreak resume ${run.id}\` continues it`}`);
-    }
+    if (run.status === 'completed') throw new FirebreakError('CONFLICT', `run ${run.id} has ended (completed): there is nothing to approve`);
     const envelope = run.input as RunEnvelope;
     const plan = this.journal.getStep(run.id, 'plan')?.output as Plan | null | undefined;
     if (plan === undefined || plan === null) throw new FirebreakError('CONFLICT', `run ${run.id} has no plan yet: nothing to approve`);
@@ -193,19 +191,34 @@ export class App {
       throw new FirebreakError('APPROVAL_INVALID', `two-person rule: ${req.approver} started run ${run.id} and cannot approve it`);
     }
     const p = this.playbook(run.workflow);
-    const automatic = new Set(envelope.automatic ?? []);
-    const gates = p.steps.filter((s) => needsApproval(s, automatic)).map((s) => s.id);
+    const gates = this.#gates(run);
     // Steps (or fan-out items) whose interrupted attempt waits for the operator's word: only ever resolved by name.
     const doubts = this.journal.listSteps(run.id).filter((s) => s.status === 'waiting' && s.meta['inDoubt'] === true && s.meta['step'] === req.step)
       .map((s) => resolveSignal(typeof s.meta['item'] === 'string' ? `${String(s.meta['step'])}[${s.meta['item']}]` : String(s.meta['step'])));
     if (req.step !== undefined && !gates.includes(req.step) && doubts.length === 0) throw new FirebreakError('NOT_FOUND', `step "${req.step}" of ${p.id} needs no approval (gated steps: ${gates.join(', ') || 'none'})`);
-    const steps = req.step === undefined ? gates : [req.step];
+    const pending = this.pendingGates(run);
+    const steps = req.step === undefined ? pending : [req.step];
+    if (steps.length === 0 || (req.step !== undefined && !pending.includes(req.step) && doubts.length === 0)) {
+      throw new FirebreakError('CONFLICT', `run ${run.id}: ${req.step === undefined ? 'every approval gate' : `step ${req.step}`} is already approved; nothing to approve`);
+    }
     const payload: ApprovalPayload = { planHash: plan.hash, approver: req.approver, decision: req.decision, ...(req.note === undefined ? {} : { note: req.note }) };
     for (const s of steps) if (gates.includes(s)) await this.runtime.signal(run.id, approvalSignal(s), payload);
     for (const name of doubts) await this.runtime.signal(run.id, name, payload);
     this.audit.append({ kind: req.decision === 'approve' ? 'approval.granted' : 'approval.rejected', actor: req.approver, ...(run.incidentId === null ? {} : { incidentId: run.incidentId }), runId: run.id, data: { steps, planHash: plan.hash, ...(req.note === undefined ? {} : { note: req.note }) } });
     if (run.incidentId !== null) this.incidents.addEvent(run.incidentId, `approval.${req.decision}`, `${req.approver} ${req.decision === 'approve' ? 'approved' : 'rejected'} ${steps.join(', ')} of run ${run.id}`, { planHash: plan.hash });
     return { run, steps, planHash: plan.hash };
+  }
+
+  /** The approval gates of a run that have not been passed yet (none once the run completed). */
+  pendingGates(run: RunRecord): string[] {
+    if (run.status === 'completed') return [];
+    const passed = new Set(this.journal.listSteps(run.id).filter((s) => s.status === 'completed' && s.stepId.startsWith('approve-')).map((s) => s.stepId.slice('approve-'.length)));
+    return this.#gates(run).filter((g) => !passed.has(g));
+  }
+
+  #gates(run: RunRecord): string[] {
+    const automatic = new Set((run.input as RunEnvelope).automatic ?? []);
+    return this.playbook(run.workflow).steps.filter((s) => needsApproval(s, automatic)).map((s) => s.id);
   }
 
   /** Whether some live process is executing the run (its heartbeat is recent). */

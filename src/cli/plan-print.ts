@@ -20,7 +20,7 @@ export function printPlan(out: Out, plan: Plan, options: { maxItems?: number } =
       const mine = entries.filter((e) => e.stepId === stepId);
       const first = mine[0];
       if (first === undefined) continue;
-      const gate = first.approval ? out.style('yellow', ' [needs approval]') : '';
+      const gate = first.approval ? out.style('yellow', ' [needs approval]') : first.automatic === true ? out.style('yellow', ' [automatic containment]') : '';
       if (mine.length === 1 && first.item === undefined) {
         out.line(`  ${colour(out, first.action)} ${first.detail}${first.action === 'none' ? out.style('dim', ' (already done)') : ''}${gate}`);
         continue;

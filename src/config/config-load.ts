@@ -1,16 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
-import type { z } from 'zod';
 import { FirebreakError } from '../lib/errors.ts';
 import { parseDuration } from '../lib/duration.ts';
 import { configSchema, type CredentialRef, type FirebreakConfig } from './config-schema.ts';
+import { issueProblems, lineOf, type ConfigProblem } from './config-problems.ts';
+import { readYaml } from './config-yaml.ts';
+import { labProblem } from './config-lab.ts';
 
-export interface ConfigProblem {
-  readonly path: string;
-  readonly message: string;
-  readonly line?: number;
-}
+export type { ConfigProblem } from './config-problems.ts';
 
 export interface LoadedConfig {
   readonly path: string;
@@ -40,22 +37,22 @@ export function loadConfig(path: string): LoadedConfig {
 }
 
 export function parseConfig(text: string, path: string): LoadedConfig {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const fail = (problems: ConfigProblem[]): never => {
     throw new FirebreakError('CONFIG_INVALID', `${path} is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  ${p.line === undefined ? '' : `line ${p.line}: `}${p.path}: ${p.message}`).join('\n')}`, { details: { problems } });
   };
-  if (doc.errors.length > 0) {
-    fail(doc.errors.map((e) => ({ path: '(yaml)', message: e.message.split('\n')[0] ?? e.message, line: lines.linePos(e.pos[0]).line })));
-  }
-  const raw: unknown = doc.toJS();
+  const read = readYaml(text);
+  if (!read.ok) return fail(read.problems);
+  const { doc, lines, raw } = read;
   if (raw === null || raw === undefined) fail([{ path: '(file)', message: 'is empty: start from `firebreak init`' }]);
   if (typeof raw !== 'object' || Array.isArray(raw)) fail([{ path: '(file)', message: 'must be a mapping of keys (version, tenants, provider, …)' }]);
   const parsed = configSchema.safeParse(raw);
-  if (!parsed.success) fail(parsed.error.issues.flatMap((i) => issueProblems(i, doc, lines)));
+  if (!parsed.success) fail(parsed.error.issues.flatMap((i) => issueProblems(i, raw, doc, lines)));
   const config = (parsed as { data: FirebreakConfig }).data;
-  const { errors, warnings } = semanticRules(config);
   const locate = (p: ConfigProblem): ConfigProblem => ({ ...p, ...lineOf(doc, lines, p.path.split('.')) });
+  const lab = labProblem(config, path);
+  // A refused lab: true is the one problem worth reading: each inline secret and http URL it would also flag follows from it.
+  if (lab !== undefined) fail([locate(lab)]);
+  const { errors, warnings } = semanticRules(config);
   if (errors.length > 0) fail(errors.map(locate));
   const base = dirname(resolve(path));
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
@@ -67,36 +64,6 @@ export function parseConfig(text: string, path: string): LoadedConfig {
     anchorFile: abs(config.audit.anchorFile ?? resolve(stateDir, 'audit.anchor')),
     rtoMs: Object.fromEntries(Object.entries(config.rto).map(([pb, phases]) => [pb, Object.fromEntries(Object.entries(phases).map(([ph, d]) => [ph, parseDuration(d ?? '') ?? 0]))])),
   };
-}
-
-function issueProblems(issue: z.core.$ZodIssue, doc: Document, lines: LineCounter): ConfigProblem[] {
-  const path = issue.path.map(String);
-  if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((k) => ({ path: [...path, k].join('.') || '(root)', message: 'unknown key (misspelt? see docs/configuration.md)', ...lineOf(doc, lines, [...path, k]) }));
-  }
-  if ((issue.code === 'invalid_union' || issue.code === 'invalid_type') && path.length > 0 && !doc.hasIn(path)) {
-    return [{ path: path.join('.'), message: 'is required', ...lineOf(doc, lines, path) }];
-  }
-  if (issue.code === 'invalid_union') {
-    // Report the branch that got furthest rather than "invalid input".
-    const deepest = issue.errors.map((branch) => branch.filter((i) => i.code !== 'invalid_type' || i.path.length > 0)).sort((a, b) => b.length - a.length)[0];
-    const firstRef = issue.errors.flat().find((i) => i.message.startsWith('must be a reference'));
-    if (firstRef !== undefined) return [{ path: path.join('.'), message: firstRef.message, ...lineOf(doc, lines, path) }];
-    if (deepest !== undefined && deepest.length > 0) return deepest.flatMap((i) => issueProblems({ ...i, path: [...issue.path, ...i.path] }, doc, lines));
-  }
-  if (issue.code === 'invalid_key') {
-    return issue.issues.map((i) => ({ path: path.join('.'), message: `bad key: ${i.message}`, ...lineOf(doc, lines, path) }));
-  }
-  const message = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
-  return [{ path: path.join('.') || '(root)', message, ...lineOf(doc, lines, path) }];
-}
-
-function lineOf(doc: Document, lines: LineCounter, path: readonly (string | number)[]): { line?: number } {
-  for (let n = path.length; n > 0; n--) {
-    const node: unknown = doc.getIn(path.slice(0, n), true);
-    if (isNode(node) && node.range !== undefined && node.range !== null) return { line: lines.linePos(node.range[0]).line };
-  }
-  return {};
 }
 
 function isInline(ref: CredentialRef | undefined): boolean {
@@ -137,6 +104,7 @@ function semanticRules(c: FirebreakConfig): { errors: ConfigProblem[]; warnings:
       errors.push({ path: `tenants.${tid}.wireguard.configFile`, message: 'is required when persist is config-file' });
     }
   }
+  if (c.labConfigFile !== undefined && !c.lab) warnings.push({ path: 'labConfigFile', message: 'has no effect without lab: true' });
   if (Object.keys(c.tenants).length === 0 && c.provider === undefined) warnings.push({ path: 'tenants', message: 'no tenant and no provider stack: playbooks have nothing to act on' });
   return { errors, warnings };
 }

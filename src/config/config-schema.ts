@@ -134,12 +134,14 @@ export const providerSchema = z.strictObject({
 
 export const configSchema = z.strictObject({
   version: z.literal(1, { error: (iss) => (iss.input === undefined ? 'is required' : 'must be 1 (the only format version)') }).describe('Format version of this file.'),
-  lab: z.boolean().default(false).describe('A lab configuration (written by `firebreak drill`): inline credentials and plain http allowed.'),
+  lab: z.boolean().default(false).describe('A lab configuration (written by `firebreak drill`): inline credentials and plain http allowed. Honoured only together with labConfigFile.'),
+  labConfigFile: z.string().optional().describe('Written by `firebreak drill` beside lab: true: the absolute path of this very file. lab: true is refused without it, or in a copy of the file elsewhere.'),
   stateDir: z.string().default('.firebreak').describe('Journal database, keys and evidence (relative to this file).'),
   journalKeyFile: z.string().optional().describe('AES-256 key sealing generated secrets in the journal (default <stateDir>/journal.key, created 0600). $FIREBREAK_JOURNAL_KEY overrides it.'),
   approvals: z.strictObject({
     twoPersonRule: z.boolean().default(false).describe('The approver must differ from the initiator; --yes is refused.'),
-  }).default({ twoPersonRule: false }),
+    automatic: z.record(z.string(), z.array(z.string().min(1))).default({}).describe('Per playbook, the steps applied as automatic containment before the plan is approved (shown as such in the plan; a rejection compensates them). Only reversible steps with a compensation qualify.'),
+  }).default({ twoPersonRule: false, automatic: {} }),
   engine: z.strictObject({
     concurrency: z.number().int().min(1).max(1000).default(8).describe('Default fan-out concurrency.'),
     rateLimits: z.record(z.string(), z.number().positive()).default({}).describe('Requests per second per target system (step-ca, thingsboard, …).'),

@@ -59,7 +59,7 @@ test('the starter file validates, and paths resolve against the file\'s director
 });
 
 test('a lab configuration may inline secrets and use http; elsewhere insecure: true is a warning', () => {
-  const lab = parseConfig('version: 1\nlab: true\ntenants:\n  acme:\n    hawkbit: {url: "http://127.0.0.1:1", username: u, password: {value: secret-value}}\n', 'lab.yaml');
+  const lab = parseConfig('version: 1\nlab: true\nlabConfigFile: /lab/firebreak.yaml\ntenants:\n  acme:\n    hawkbit: {url: "http://127.0.0.1:1", username: u, password: {value: secret-value}}\n', '/lab/firebreak.yaml');
   assert.deepEqual(lab.warnings, []);
   const insecure = parseConfig('version: 1\ntenants:\n  acme:\n    hawkbit: {url: "http://hb.internal", insecure: true, username: u, password: env:HB}\n', 'x.yaml');
   assert.ok(insecure.warnings.some((w) => w.path === 'tenants.acme.hawkbit.url' && /plain http/.test(w.message)));

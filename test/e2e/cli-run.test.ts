@@ -14,7 +14,9 @@ test('plan changes nothing and lists every system; run --yes contains the device
   assert.equal(plan.code, 0, plan.stderr);
   const entries = (JSON.parse(plan.stdout) as { entries: { system: string; action: string; approval: boolean }[] }).entries;
   assert.deepEqual([...new Set(entries.map((e) => e.system))].sort(), ['evidence', 'hawkbit', 'inventory', 'iot-bridge', 'step-ca', 'thingsboard', 'wireguard']);
-  assert.equal(entries.filter((e) => e.approval).length, 3);
+  // Nothing changes before the approval: every step that changes something is gated (7), the reads are not.
+  assert.equal(entries.filter((e) => e.approval).length, 7);
+  assert.ok(entries.filter((e) => !e.approval).every((e) => e.action === 'read'));
   assert.equal(lab.simulators.thingsboard.calls().filter((x) => x.method === 'DELETE').length, 0, 'plan deleted nothing');
 
   const r = await run([...c, 'run', ...DC, '--yes', '--json']);
@@ -63,7 +65,7 @@ test('without --yes the run waits; the two-person rule refuses the initiator, an
   assert.match(self.stderr, /two-person rule: alice started run/);
   const bob = await run([...c, '--as', 'bob', 'approve', runId]);
   assert.equal(bob.code, 0, bob.stderr);
-  assert.match(bob.stdout, /Approved revoke-certificate, delete-thingsboard-device, delete-hawkbit-target of run/);
+  assert.match(bob.stdout, /Approved revoke-certificate, remove-wireguard-peer, persist-wireguard, remove-from-peers-json, delete-thingsboard-device, delete-hawkbit-target, issue-replacement of run/);
   const show = await run([...c, 'runs', 'show', runId, '--json']);
   assert.equal((JSON.parse(show.stdout) as { run: { status: string } }).run.status, 'completed');
   const report = await run([...c, 'report', (JSON.parse(started.stdout) as { incidentId: string }).incidentId]);
