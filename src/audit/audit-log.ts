@@ -1,6 +1,5 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { Writable } from 'node:stream';
 import { canonicalJson } from '../lib/canonical.ts';
@@ -9,6 +8,9 @@ import { redact } from '../lib/redact.ts';
 import { transaction } from '../store/sqlite-db.ts';
 import { verifySignature, type CheckpointSigner } from './audit-signer.ts';
 import { GENESIS_HASH, chainHash, verifyRange, type RangeResult } from './audit-chain.ts';
+import { readAnchor, writeAnchor } from './audit-anchor.ts';
+import { coverageProblems, journalActivity, type Problem } from './audit-coverage.ts';
+import { writeExport } from './audit-export.ts';
 
 export { GENESIS_HASH, chainHash } from './audit-chain.ts';
 
@@ -35,9 +37,13 @@ export interface Checkpoint {
   readonly signature: string;
 }
 
+/**
+ * `warnings` name legitimate but notable states (an unsigned tail left by a
+ * killed process); `problems` everything found wrong, `firstBad` the earliest.
+ */
 export type VerifyResult =
-  | { readonly ok: true; readonly entries: number; readonly checkpoints: number; readonly head: string }
-  | { readonly ok: false; readonly entries: number; readonly checkpoints: number; readonly firstBad: { readonly seq: number; readonly reason: string } };
+  | { readonly ok: true; readonly entries: number; readonly checkpoints: number; readonly head: string; readonly warnings: readonly string[] }
+  | { readonly ok: false; readonly entries: number; readonly checkpoints: number; readonly firstBad: Problem; readonly problems: readonly Problem[]; readonly warnings: readonly string[] };
 
 /** The bytes a checkpoint signature covers. */
 export function checkpointPayload(c: Omit<Checkpoint, 'signature'>): Buffer {
@@ -69,6 +75,10 @@ export class AuditLog {
   readonly #now: () => Date;
   readonly #head: StatementSync;
   readonly #insert: StatementSync;
+  /** A checkpoint was written inside a caller's transaction: the anchor follows once that has committed. */
+  #anchorDue = false;
+  /** This instance appended entries: its checkpoint() signs the head. */
+  #appended = false;
 
   constructor(o: AuditLogOptions) {
     this.#db = o.db;
@@ -112,74 +122,109 @@ export class AuditLog {
         const text = canonicalJson(entry);
         const hash = chainHash(prev, text);
         this.#insert.run(seq, text, hash);
+        this.#appended = true;
         out.push({ ...entry, hash });
         prev = hash;
-        if (seq % this.#every === 0) this.#writeCheckpoint(seq, hash);
+        // The first entry is always signed: a store with entries but no checkpoint at #1 lost its checkpoints.
+        if (seq === 1 || seq % this.#every === 0) this.#writeCheckpoint(seq, hash);
       }
       return out;
     };
-    return this.#db.isTransaction ? run() : transaction(this.#db, run);
+    return this.#outside(run);
   }
 
-  /** Signs the current head (no-op when the log is empty or the head is already signed). */
+  /**
+   * Signs the current head when this process appended entries (no-op when the
+   * log is empty or the head is already signed). A process that only read
+   * (`audit verify`, `audit tail`) signs nothing: it must not vouch for a
+   * store it found damaged, nor renew an anchor whose loss verify reports.
+   */
   checkpoint(): Checkpoint | undefined {
+    return this.#signHead(!this.#appended);
+  }
+
+  #signHead(readOnly: boolean): Checkpoint | undefined {
     const run = () => {
       const head = this.#head.get();
       if (head === undefined) return undefined;
       const seq = Number(head['seq']);
       const last = this.#db.prepare('SELECT * FROM audit_checkpoints WHERE seq = ?').get(seq);
       if (last !== undefined) return toCheckpoint(last);
-      return this.#writeCheckpoint(seq, String(head['hash']));
+      return readOnly ? undefined : this.#writeCheckpoint(seq, String(head['hash']));
     };
-    return this.#db.isTransaction ? run() : transaction(this.#db, run);
+    return readOnly ? run() : this.#outside(run);
+  }
+
+  /**
+   * Runs `fn` in the caller's transaction, or in its own followed by the
+   * anchor update: the anchor is written only once the checkpoint it records
+   * has committed, so a rollback or a crash cannot leave it beyond the head.
+   */
+  #outside<T>(fn: () => T): T {
+    if (this.#db.isTransaction) return fn();
+    const result = transaction(this.#db, fn);
+    if (this.#anchorDue) this.#syncAnchor();
+    return result;
+  }
+
+  /**
+   * Moves the anchor forward to the latest committed checkpoint. Inside a
+   * write transaction, so processes sharing the store update it in order;
+   * never backward, and an unreadable anchor is left as evidence.
+   */
+  #syncAnchor(): void {
+    this.#anchorDue = false;
+    const file = this.#anchor;
+    if (file === undefined) return;
+    transaction(this.#db, () => {
+      const row = this.#db.prepare('SELECT * FROM audit_checkpoints ORDER BY seq DESC LIMIT 1').get();
+      if (row === undefined) return;
+      const latest = toCheckpoint(row);
+      const current = readAnchor(file);
+      if (current.state === 'unreadable') return;
+      if (current.state === 'ok' && current.checkpoint.seq >= latest.seq) return;
+      writeAnchor(file, latest);
+    });
   }
 
   #writeCheckpoint(seq: number, hash: string): Checkpoint {
     const base = { seq, hash, ts: this.#now().toISOString(), keyId: this.#signer.keyId };
     const c: Checkpoint = { ...base, signature: this.#signer.sign(checkpointPayload(base)) };
     this.#db.prepare('INSERT OR REPLACE INTO audit_checkpoints (seq, hash, ts, key_id, signature) VALUES (?, ?, ?, ?, ?)').run(c.seq, c.hash, c.ts, c.keyId, c.signature);
-    if (this.#anchor !== undefined) {
-      const tmp = `${this.#anchor}.tmp-${process.pid}`;
-      writeFileSync(tmp, `${JSON.stringify(c)}\n`, { mode: 0o600 });
-      renameSync(tmp, this.#anchor);
-    }
+    this.#anchorDue = true;
     return c;
   }
 
   /**
-   * Recomputes the chain from the first entry, checks that sequence numbers
-   * have no gap and match the hashed text, every
-   * checkpoint's signature and hash, and the anchor outside the database.
-   * Names the first bad entry. Long logs are verified in parallel ranges.
+   * Recomputes the chain from the first entry (no gap, sequence numbers match
+   * the hashed text), then checks every checkpoint's signature and hash, that
+   * checkpoints cover the entries (audit-coverage.ts: the first entry, all but
+   * a short unsigned tail) and the anchor outside the database. Names the
+   * first bad entry. Long logs are verified in parallel ranges.
    */
   async verify(): Promise<VerifyResult> {
+    if (!this.#db.isTransaction && this.#anchorDue) this.#syncAnchor();
     const checkpoints = this.#db.prepare('SELECT * FROM audit_checkpoints ORDER BY seq').all().map(toCheckpoint);
     const last = Number(this.#db.prepare('SELECT coalesce(max(seq), 0) AS n FROM audit_entries').get()?.['n'] ?? 0);
-    const bad = (seq: number, reason: string): VerifyResult => ({ ok: false, entries: Math.max(0, seq - 1), checkpoints: checkpoints.length, firstBad: { seq, reason } });
+    const bad = (problems: Problem[], warnings: string[] = []): VerifyResult => {
+      const firstBad = problems[0] as Problem;
+      return { ok: false, entries: Math.min(last, Math.max(0, firstBad.seq - 1)), checkpoints: checkpoints.length, firstBad, problems, warnings };
+    };
     const chain = await this.#verifyChain(last);
-    const firstBad = chain.find((r): r is Extract<RangeResult, { ok: false }> => !r.ok);
-    if (firstBad !== undefined) return bad(firstBad.seq, firstBad.reason);
+    const broken = chain.find((r): r is Extract<RangeResult, { ok: false }> => !r.ok);
+    if (broken !== undefined) return bad([{ seq: broken.seq, reason: broken.reason }]);
     const hashAt = this.#db.prepare('SELECT hash FROM audit_entries WHERE seq = ?');
-    for (const c of checkpoints) {
-      if (c.seq > last) return bad(last + 1, `the log ends at #${last} but a checkpoint covers #${c.seq} (truncated)`);
-      if (hashAt.get(c.seq)?.['hash'] !== c.hash) return bad(c.seq, `checkpoint at #${c.seq} records another hash (entry or checkpoint edited)`);
-      if (!verifySignature(this.#signer.publicKeyPem, checkpointPayload(c), c.signature)) return bad(c.seq, `checkpoint at #${c.seq} has an invalid signature (forged)`);
-    }
-    if (this.#anchor !== undefined) {
-      let anchor: Checkpoint | undefined;
-      try {
-        anchor = JSON.parse(readFileSync(this.#anchor, 'utf8')) as Checkpoint;
-      } catch {
-        anchor = undefined;
-      }
-      if (anchor !== undefined) {
-        if (!verifySignature(this.#signer.publicKeyPem, checkpointPayload(anchor), anchor.signature)) return bad(anchor.seq, `the anchor file ${this.#anchor} has an invalid signature`);
-        if (anchor.seq > last) return bad(last + 1, `the log ends at #${last} but the anchor (${this.#anchor}) records #${anchor.seq} (truncated)`);
-        if (hashAt.get(anchor.seq)?.['hash'] !== anchor.hash) return bad(anchor.seq, `entry #${anchor.seq} differs from the anchor's hash (rewritten)`);
-      }
-    }
+    const pem = this.#signer.publicKeyPem;
+    const { problems, warnings } = coverageProblems({
+      last, checkpoints, every: this.#every, anchorFile: this.#anchor,
+      anchor: this.#anchor === undefined ? undefined : readAnchor(this.#anchor),
+      hashAt: (seq) => { const h = hashAt.get(seq)?.['hash']; return h === undefined ? undefined : String(h); },
+      signatureOk: (c) => c.keyId === this.#signer.keyId && verifySignature(pem, checkpointPayload(c), c.signature),
+      activity: () => journalActivity(this.#db),
+    });
+    if (problems.length > 0) return bad(problems, warnings);
     const head = last === 0 ? GENESIS_HASH : String(hashAt.get(last)?.['hash']);
-    return { ok: true, entries: last, checkpoints: checkpoints.length, head };
+    return { ok: true, entries: last, checkpoints: checkpoints.length, head, warnings };
   }
 
   /** One range inline for short logs; one range per core in worker threads for long ones. */
@@ -220,25 +265,14 @@ export class AuditLog {
   }
 
   /**
-   * Writes the whole chain as JSON lines: a header (format, algorithm, public
-   * key), one line per entry (the hashed text and its hash), one per
-   * checkpoint. Verifiable offline by tools/verify-audit-export.mjs. The whole
-   * chain is exported because a filtered subset could not be verified.
+   * Writes the whole chain, up to a checkpoint of the head signed now, as the
+   * JSON lines of audit-export.ts (verifiable offline by
+   * tools/verify-audit-export.mjs). The whole chain is exported because a
+   * filtered subset could not be verified.
    */
   async export(out: Writable): Promise<number> {
-    const write = (line: string) => new Promise<void>((resolve, reject) => {
-      if (out.write(`${line}\n`)) resolve();
-      else out.once('drain', resolve).once('error', reject);
-    });
-    this.checkpoint();
-    await write(JSON.stringify({ type: 'header', format: 'firebreak-audit-export', version: 1, hash: 'sha256(prevHash + "\\n" + entry)', genesis: GENESIS_HASH, signature: 'ed25519 over canonical {seq,hash,ts,keyId}', keyId: this.#signer.keyId, publicKey: this.#signer.publicKeyPem }));
-    let n = 0;
-    for (const row of this.#db.prepare('SELECT entry, hash FROM audit_entries ORDER BY seq').iterate()) {
-      await write(JSON.stringify({ type: 'entry', entry: String(row['entry']), hash: String(row['hash']) }));
-      n += 1;
-    }
-    for (const c of this.#db.prepare('SELECT * FROM audit_checkpoints ORDER BY seq').all().map(toCheckpoint)) await write(JSON.stringify({ type: 'checkpoint', ...c }));
-    return n;
+    // An export is a signed document: its end is the head, signed now if it was not.
+    return writeExport(this.#db, this.#signer, this.#signHead(false), out, this.#now);
   }
 }
 

@@ -1,9 +1,10 @@
-import { existsSync, writeFileSync, createWriteStream } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { FirebreakError } from '../lib/errors.ts';
 import { loadAppConfig, probeSystems } from '../app/app-open.ts';
 import { starterConfig } from '../config/index.ts';
 import { globals, outFor, withApp, loggerFor } from './cli-context.ts';
+import { checkExportTarget, exportToFile } from './export-file.ts';
 
 export function registerAdminCommands(program: Command): void {
   program.command('init')
@@ -53,23 +54,30 @@ export function registerAdminCommands(program: Command): void {
         const v = (await app.audit.verify());
         if (g.json) out.data(v);
         else if (v.ok) out.line(out.style('green', `✔ audit trail intact: ${v.entries} entries, ${v.checkpoints} signed checkpoint(s)`));
-        else out.line(out.style('red', `✖ audit trail fails verification after ${v.entries} good entries: first bad entry #${v.firstBad.seq}: ${v.firstBad.reason}`));
+        else {
+          out.line(out.style('red', `✖ audit trail fails verification after ${v.entries} good entries: first bad entry #${v.firstBad.seq}: ${v.firstBad.reason}`));
+          // Everything found, not only the first: "say exactly what is missing".
+          for (const p of v.problems.slice(1)) out.line(out.style('red', `  also at #${p.seq}: ${p.reason}`));
+        }
+        if (!g.json) for (const w of v.warnings) out.line(out.style('yellow', `  warning: ${w}`));
         if (!v.ok) throw new FirebreakError('AUDIT_TAMPERED', `audit trail fails verification at entry #${v.firstBad.seq}: ${v.firstBad.reason}`);
       });
     });
   audit.command('export')
     .description('Write the audit trail as JSON lines that an auditor verifies without Firebreak (tools/verify-audit-export.mjs)')
-    .option('-o, --out <file>', 'write to this file instead of standard output')
+    .option('-o, --out <file>', 'write to this file instead of standard output (written whole or not at all)')
+    .addHelpText('after', '\nExamples:\n  firebreak audit export --out audit.jsonl\n  node tools/verify-audit-export.mjs audit.jsonl\n  firebreak audit export | gzip > audit.jsonl.gz')
     .action(async (o: { out?: string }, cmd: Command) => {
       const g = globals(cmd);
       const out = outFor(g);
+      const file = o.out;
+      // The path is checked before the store is opened: a typo fails fast and names the path.
+      if (file !== undefined) checkExportTarget(file);
       await withApp(g, async (app) => {
-        const stream = o.out === undefined ? process.stdout : createWriteStream(o.out, { mode: 0o600 });
-        const n = await app.audit.export(stream);
-        if (o.out !== undefined) {
-          await new Promise<void>((resolve, reject) => { stream.end(() => { resolve(); }); stream.on('error', reject); });
-          out.err(`Exported ${n} entries to ${o.out}; verify with: node tools/verify-audit-export.mjs ${o.out}`);
-        }
+        if (file === undefined) { await app.audit.export(process.stdout); return; }
+        const n = await exportToFile(file, (stream) => app.audit.export(stream));
+        if (g.json) out.data({ out: file, entries: n });
+        else out.err(`Exported ${n} entries to ${file}; verify with: node tools/verify-audit-export.mjs ${file}`);
       });
     });
   audit.command('tail')

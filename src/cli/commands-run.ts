@@ -53,17 +53,36 @@ export function registerRunCommands(program: Command): void {
   program.command('resume')
     .description('Continue a run after a crash, an interruption, a cancel, an approval, or to retry the items that failed')
     .argument('<run>', 'run id (or a unique prefix)')
-    .option('-y, --yes', 'approve pending approval gates as yourself (refused under the two-person rule)', false)
+    .option('-y, --yes', 'approve when asked: the plan now if there is one, else as soon as the run reaches its approval gate (refused under the two-person rule)', false)
     .option('--detach', 'do not wait at an approval gate', false)
-    .addHelpText('after', '\nExamples:\n  firebreak resume run-20261125-1a2b3c4d\n  firebreak resume run-2026 --yes')
+    .addHelpText('after', '\nExamples:\n  firebreak resume run-20261125-1a2b3c4d\n  firebreak resume run-2026 --yes\n  firebreak resume run-2026 --yes --json')
     .action(async (runRef: string, o: { yes: boolean; detach: boolean }, cmd: Command) => {
       const g = globals(cmd);
       const out = outFor(g);
       const code = await withApp(g, async (app) => {
         const run = app.run(runRef);
         const who = actor(g);
-        if (o.yes && app.journal.getStep(run.id, 'plan') !== undefined) await app.approve({ runRef: run.id, approver: who, decision: 'approve' });
-        return followed(app, out, g, who, o.yes, async () => ({ runId: run.id, incidentId: run.incidentId, outcome: await app.resume(run.id, who) }));
+        if (o.yes && app.settings.twoPersonRule) {
+          throw new FirebreakError('APPROVAL_INVALID', 'the two-person rule is on (approvals.twoPersonRule): --yes is refused; another person approves with `firebreak approve <run>`');
+        }
+        const planned = app.journal.getStep(run.id, 'plan');
+        if (!o.yes || planned?.status === 'completed') {
+          // --yes approves what is still to approve; a run past its gates (or completed) is simply continued.
+          if (o.yes && app.pendingGates(run).length > 0) await app.approve({ runRef: run.id, approver: who, decision: 'approve' });
+          return followed(app, out, g, who, o.yes, async () => ({ runId: run.id, incidentId: run.incidentId, outcome: await app.resume(run.id, who) }));
+        }
+        // No plan yet (a crash during planning): the resumed run makes it, then approval is given at its gate.
+        const gate = approveAtGate(app, out, run.id, who);
+        try {
+          return await followed(app, out, g, who, true, async () => {
+            let outcome = await app.resume(run.id, who);
+            // Suspend mode (--detach) stops at the gate as soon as it is reached: continue once the approval is in.
+            if (outcome.status === 'waiting' && await gate.approved()) outcome = await app.resume(run.id, who);
+            return { runId: run.id, incidentId: run.incidentId, outcome };
+          });
+        } finally {
+          gate.stop();
+        }
       }, { waitMode: o.detach ? 'suspend' : 'block' });
       process.exitCode = code;
     });
@@ -96,6 +115,23 @@ export function registerRunCommands(program: Command): void {
     });
 }
 
+/**
+ * `--yes` on a run that has no plan yet: approves, as the operator, when the
+ * run first waits at an approval gate (the plan exists by then). A manual
+ * step is not an approval: it waits for the person who does it.
+ */
+function approveAtGate(app: App, out: Out, runId: string, who: string): { approved: () => Promise<boolean>; stop: () => void } {
+  let sent: Promise<boolean> | undefined;
+  const off = app.runtime.onProgress((e) => {
+    if (e.type !== 'waiting' || e.runId !== runId || e.meta?.['manual'] === true || sent !== undefined) return;
+    sent = app.approve({ runRef: runId, approver: who, decision: 'approve', note: 'resume --yes' }).then(() => true, (err: unknown) => {
+      out.err(`firebreak: could not approve run ${runId}: ${err instanceof Error ? err.message : String(err)}; approve it with: firebreak approve ${runId}`);
+      return false;
+    });
+  });
+  return { approved: () => sent ?? Promise.resolve(false), stop: off };
+}
+
 /** Executes a run with the live task list, then prints the summary; returns the exit code. */
 async function followed(app: App, out: Out, g: GlobalOptions, who: string, yes: boolean, exec: () => Promise<{ runId: string; incidentId: string | null; outcome: RunOutcome }>): Promise<number> {
   const stop = follow(app, out, g, who, yes);
@@ -121,7 +157,10 @@ function follow(app: App, out: Out, g: GlobalOptions, who: string, yes: boolean)
     }
     tasks.onEvent(e);
     if (e.type === 'waiting' && e.meta?.['manual'] === true) {
-      out.line(out.style('yellow', `\nManual step ${e.stepId}: ${String(e.meta?.['note'])}\nWhen it is done: firebreak approve ${e.runId} --step ${e.stepId.replace(/^approve-/, '')}`));
+      // An interrupted step in doubt names its step in meta (its wait is resolve-<step>@<attempt>).
+      const step = typeof e.meta['step'] === 'string' ? e.meta['step'] : e.stepId.replace(/^approve-/, '');
+      const label = e.meta['inDoubt'] === true ? `In doubt: step ${step}` : `Manual step ${e.stepId}`;
+      out.line(out.style('yellow', `\n${label}: ${String(e.meta['note'])}\nWhen it is done: firebreak approve ${e.runId} --step ${step}`));
       return;
     }
     if (e.type !== 'waiting' || yes || prompted) return;

@@ -9,14 +9,14 @@ import { Secret } from '../../src/lib/secret.ts';
 import { verifyExportLines } from '../../tools/verify-audit-export.mjs';
 import { auditFixture, fill } from './audit-helpers.ts';
 
-test('entries chain from the genesis hash; checkpoints are signed every N entries', async (t) => {
+test('entries chain from the genesis hash; the first entry and every N-th are signed', async (t) => {
   const { log, db } = auditFixture(t, 10);
   fill(log, 25);
   const rows = db.prepare('SELECT seq, entry, hash FROM audit_entries ORDER BY seq').all();
   assert.equal(rows.length, 25);
   assert.equal(rows[0]?.['hash'], chainHash(GENESIS_HASH, String(rows[0]?.['entry'])));
   assert.equal(rows[1]?.['hash'], chainHash(rows[0]?.['hash'], String(rows[1]?.['entry'])));
-  assert.deepEqual(db.prepare('SELECT seq FROM audit_checkpoints ORDER BY seq').all().map((r) => r['seq']), [10, 20]);
+  assert.deepEqual(db.prepare('SELECT seq FROM audit_checkpoints ORDER BY seq').all().map((r) => r['seq']), [1, 10, 20]);
   const v = await log.verify();
   assert.equal(v.ok, true);
   assert.equal(v.entries, 25);
@@ -97,14 +97,16 @@ test('export verifies offline with the standalone script; tampered exports are r
   });
   const good = await runScript(file);
   assert.equal(good.code, 0);
-  assert.match(good.out, /^OK 23 entries, 3 signed checkpoint\(s\)/);
+  assert.match(good.out, /^OK 23 entries, 4 signed checkpoint\(s\)/);
 
-  const edited = lines.map((l, i) => (i === 5 ? l.replace('step 4', 'step 9') : l));
+  // Lines: header, entry #1, its checkpoint, entry #2, … entry #5 is line 7.
+  const edited = lines.map((l, i) => (i === 6 ? l.replace('step 4', 'step 9') : l));
+  assert.notDeepEqual(edited, lines);
   writeFileSync(join(f.dir, 'edited.jsonl'), edited.join('\n'));
   const bad = await runScript(join(f.dir, 'edited.jsonl'));
   assert.equal(bad.code, 1);
-  assert.match(bad.out, /^BAD line 6: entry #5 does not match its hash/);
-  const dropped = lines.filter((_, i) => i !== 3);
+  assert.match(bad.out, /^BAD line 7: entry #5 does not match its hash/);
+  const dropped = lines.filter((_, i) => i !== 4);
   const d = verifyExportLines(dropped);
   assert.equal(d.ok, false);
   if (!d.ok) assert.match(d.reason, /entries #3–#3 are missing/);
@@ -115,13 +117,15 @@ test('two processes appending to the same database keep one continuous chain', a
   const f = auditFixture(t, 50);
   const child = fileURLToPath(new URL('./append-child.ts', import.meta.url));
   const run = (tag: string) => new Promise<number | null>((resolve) => {
-    spawn(process.execPath, [child, f.dbPath, f.keyFile, tag, '150'], { stdio: 'inherit' }).on('exit', resolve);
+    spawn(process.execPath, [child, f.dbPath, f.keyFile, tag, '150', f.anchorFile], { stdio: 'inherit' }).on('exit', resolve);
   });
   const codes = await Promise.all([run('a'), run('b')]);
   assert.deepEqual(codes, [0, 0]);
   const v = await f.log.verify();
   assert.equal(v.ok, true, JSON.stringify(v));
   assert.equal(v.entries, 300);
+  // Both processes moved the anchor forward in order: it records the latest checkpoint, never an older one.
+  assert.equal((JSON.parse(readFileSync(f.anchorFile, 'utf8')) as { seq: number }).seq, 300);
   const actors = f.db.prepare('SELECT entry FROM audit_entries').all().map((r) => (JSON.parse(String(r['entry'])) as { actor: string }).actor);
   assert.equal(actors.filter((a) => a === 'a').length, 150);
 });

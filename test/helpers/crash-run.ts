@@ -2,10 +2,22 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const CRASH_RUN = fileURLToPath(new URL('../fixtures/crash-run/crash-run.ts', import.meta.url));
+const CRASH_INSIDE = fileURLToPath(new URL('../fixtures/crash-run/crash-inside.ts', import.meta.url));
+
+type Crashed = Promise<{ runId: string; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
 
 /** Starts a run in a child process that SIGKILLs itself right after the journal commits `stepId`. */
-export function crashRun(config: string, stepId: string, playbook: string, input: object, env: Record<string, string> = {}): Promise<{ runId: string; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CRASH_RUN, config, stepId, playbook, JSON.stringify(input)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function crashRun(config: string, stepId: string, playbook: string, input: object, env: Record<string, string> = {}): Crashed {
+  return crash(CRASH_RUN, config, stepId, playbook, input, env);
+}
+
+/** Starts a run in a child process that SIGKILLs itself inside `stepId`: its effect applied, not yet journaled. */
+export function crashInside(config: string, stepId: string, playbook: string, input: object, env: Record<string, string> = {}): Crashed {
+  return crash(CRASH_INSIDE, config, stepId, playbook, input, env);
+}
+
+function crash(fixture: string, config: string, stepId: string, playbook: string, input: object, env: Record<string, string>): Crashed {
+  const child = spawn(process.execPath, [fixture, config, stepId, playbook, JSON.stringify(input)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });

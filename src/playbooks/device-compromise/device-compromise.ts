@@ -3,8 +3,10 @@ import { dirname } from 'node:path';
 import { FirebreakError } from '../../lib/errors.ts';
 import { definePlaybook, type StepContext, type StepDefinition } from '../../engine/playbook-types.ts';
 import { writeAtomicLocal } from '../../connectors/executor/local-executor.ts';
-import { assertIssuedBy, certificateFacts } from '../../connectors/step-ca/step-ca-serial.ts';
-import { readPeersJson, removeFromPeersJson } from '../../connectors/wireguard/peers-json.ts';
+import { assertIssuedBy, certificateFacts, serialHex } from '../../connectors/step-ca/step-ca-serial.ts';
+import { readPeersJson, removeFromPeersJson, restoreToPeersJson, type PeerEntry } from '../../connectors/wireguard/peers-json.ts';
+import type { RestorablePeer } from '../../connectors/wireguard/wireguard-client.ts';
+import { signOnce } from '../sign-once.ts';
 import { connectDevice, defaultCertOut, type DeviceDeps } from './device-deps.ts';
 import { deviceCompromiseInput, type DeviceCompromiseInput } from './device-inputs.ts';
 import { resolveDevice, type ResolvedDevice } from './device-resolve.ts';
@@ -18,6 +20,18 @@ const resolved = (ctx: Ctx): ResolvedDevice => {
   return r;
 };
 const skip = (detail: string) => ({ done: true, detail });
+
+/** Puts the WireGuard peer removed by remove-wireguard-peer back on the live interface (a rejection's compensation). */
+async function restorePeer(ctx: Ctx, output: unknown): Promise<RestorablePeer | undefined> {
+  const removed = (output as { removed?: Omit<RestorablePeer, 'presharedKey'> & { presharedKey: boolean } | null } | null | undefined)?.removed;
+  if (ctx.deps.wg === undefined || removed == null) return undefined;
+  const presharedKey = removed.presharedKey
+    ? await ctx.generate('wireguard-preshared-key', () => { throw new FirebreakError('INTERNAL', 'the removed peer\'s preshared key was not kept'); })
+    : null;
+  const peer: RestorablePeer = { ...removed, presharedKey };
+  await ctx.deps.wg.restorePeer(peer, ctx.signal);
+  return peer;
+}
 
 const steps: Step[] = [
   {
@@ -41,7 +55,7 @@ const steps: Step[] = [
         await ctx.evidence('thingsboard-telemetry', telemetry ?? { absent: true }),
         await ctx.evidence('hawkbit-target', target ?? { absent: true }),
         await ctx.evidence('wireguard-peer', peer === null ? { absent: true } : { ...peer, latestHandshakeIso: peer.latestHandshake === null ? null : new Date(peer.latestHandshake * 1000).toISOString() }),
-        await ctx.evidence('certificate', { serial: r.serial, source: r.serialSource, details: r.cert }),
+        await ctx.evidence('certificate', { serial: r.serial, source: r.serialSource, note: r.serialNote, details: r.cert }),
       ];
       return { evidence: refs.map((e) => ({ name: e.name, ref: e.ref, sha256: e.sha256 })) };
     },
@@ -50,9 +64,11 @@ const steps: Step[] = [
     id: 'revoke-certificate', title: 'Revoke the device certificate at the tenant Sub-CA (keyCompromise)', phase: 'containment', system: 'step-ca', effect: 'irreversible', idempotency: 'natural', dependsOn: ['capture-evidence'],
     check: async (ctx) => {
       const r = resolved(ctx);
-      if (ctx.deps.ca === undefined || r.serial === null) return skip(`no step-ca configured for tenant ${ctx.deps.tenantId}`);
+      if (ctx.deps.ca === undefined) return skip(`no step-ca configured for tenant ${ctx.deps.tenantId}`);
+      // Said in the plan's entry, so the approver knows the device keeps a valid certificate.
+      if (r.serial === null) return skip(r.serialNote);
       // step-ca 0.19 offers no read-only revocation status; revoke is idempotent ("already revoked" counts as done).
-      return { done: false, detail: `revoke serial ${r.serial} at the ${ctx.deps.tenantId} Sub-CA` };
+      return { done: false, detail: `revoke serial ${r.serial} (${serialHex(r.serial)}) at the ${ctx.deps.tenantId} Sub-CA, ${r.serialNote}` };
     },
     apply: async (ctx) => {
       const r = resolved(ctx);
@@ -77,8 +93,15 @@ const steps: Step[] = [
     },
     apply: async (ctx) => {
       const r = resolved(ctx);
-      return ctx.deps.wg?.removePeer(r.publicKey ?? '', ctx.signal);
+      const wg = ctx.deps.wg;
+      if (wg === undefined || r.publicKey === null) return null;
+      // What the compensation needs to put the peer back; its preshared key sealed in the journal, never in the output.
+      const peer = await wg.findPeer(r.publicKey, ctx.signal);
+      if (peer?.presharedKey != null) { const psk = peer.presharedKey; await ctx.generate('wireguard-preshared-key', () => psk); }
+      const removed = peer === null ? null : { publicKey: peer.publicKey, allowedIps: peer.allowedIps, endpoint: peer.endpoint, persistentKeepalive: peer.persistentKeepalive, presharedKey: peer.presharedKey !== null };
+      return { ...(await wg.removePeer(r.publicKey, ctx.signal)), removed };
     },
+    compensate: async (ctx, output) => { await restorePeer(ctx, output); },
     verify: async (ctx) => {
       const r = resolved(ctx);
       if (ctx.deps.wg === undefined || r.publicKey === null) return { ok: true, detail: 'not applicable' };
@@ -95,6 +118,11 @@ const steps: Step[] = [
       return { done: has === false, detail: `${ctx.deps.tenant.wireguard?.persist ?? ''} for ${ctx.deps.tenant.wireguard?.interface ?? ''}` };
     },
     apply: async (ctx) => ctx.deps.wg?.persistRemoval(resolved(ctx).publicKey ?? '', ctx.signal),
+    // The live peer back first, then persisted with it (compensations run newest first).
+    compensate: async (ctx) => {
+      const peer = await restorePeer(ctx, ctx.outputs['remove-wireguard-peer']);
+      if (peer !== undefined) await ctx.deps.wg?.persistRestore(peer, ctx.signal);
+    },
     verify: async (ctx) => {
       const r = resolved(ctx);
       if (ctx.deps.wg === undefined || r.publicKey === null) return { ok: true, detail: 'not applicable' };
@@ -114,7 +142,13 @@ const steps: Step[] = [
       const p = ctx.deps.peers;
       if (p === undefined) return null;
       const { removed } = await removeFromPeersJson(p.executor, p.path, ctx.input.device);
-      return { removed: removed !== null };
+      return { removed: removed !== null, entry: removed };
+    },
+    compensate: async (ctx, output) => {
+      const p = ctx.deps.peers;
+      const entry = (output as { entry?: PeerEntry | null } | null | undefined)?.entry;
+      if (p === undefined || entry === undefined || entry === null) return;
+      await restoreToPeersJson(p.executor, p.path, ctx.input.device, entry);
     },
     verify: async (ctx) => {
       const p = ctx.deps.peers;
@@ -160,7 +194,9 @@ const steps: Step[] = [
     },
   },
   {
-    id: 'issue-replacement', title: 'Issue the replacement device\'s certificate', phase: 'recovery', system: 'step-ca', effect: 'mutate', idempotency: 'natural', dependsOn: ['revoke-certificate'],
+    // Signing twice would leave a second valid certificate for the replacement: keyed by a persisted one-time token.
+    id: 'issue-replacement', title: 'Issue the replacement device\'s certificate', phase: 'recovery', system: 'step-ca', effect: 'mutate', idempotency: 'keyed', dependsOn: ['revoke-certificate'],
+    inDoubt: (ctx) => `The ${ctx.deps.tenantId} Sub-CA may have issued a certificate for ${ctx.input.replacement ?? 'the replacement'} in that attempt. Look for it in the CA's database or logs and revoke it (reason superseded)`,
     check: async (ctx) => {
       const { replacement } = ctx.input;
       if (replacement === undefined) return skip('no replacement requested');
@@ -173,7 +209,7 @@ const steps: Step[] = [
       const { replacement, csr } = ctx.input;
       const ca = ctx.deps.ca;
       if (replacement === undefined || csr === undefined || ca === undefined) return null;
-      const signed = await ca.sign(ctx.deps.readLocal(csr, 'CSR'), replacement, [replacement], ctx.signal);
+      const signed = await signOnce(ctx, ca, 'issue-replacement', { csr: ctx.deps.readLocal(csr, 'CSR'), subject: replacement, sans: [replacement], what: `signing the certificate of ${replacement}` });
       const out = ctx.input.certOut ?? defaultCertOut(ctx.deps, replacement);
       mkdirSync(dirname(out), { recursive: true });
       writeAtomicLocal(out, `${signed.certChain.join('\n').trim()}\n`, 0o644);
@@ -199,6 +235,7 @@ export const deviceCompromise = definePlaybook<DeviceCompromiseInput, DeviceDeps
   severity: 'high',
   input: deviceCompromiseInput,
   rto: { assessment: 2 * 60_000, containment: 5 * 60_000, recovery: 30 * 60_000 },
+  targets: (i) => [`device:${i.tenant}/${i.device}`],
   entities: (i) => [{ type: 'tenant', id: i.tenant }, { type: 'device', id: i.device }],
   connect: connectDevice,
   disconnect: async (d) => { await Promise.all([d.ca?.close(), d.tb?.close(), d.hawkbit?.close()]); },
