@@ -19,6 +19,13 @@ test('device-compromise revokes at a real step-ca Sub-CA (from --cert) and issue
   const lab = await labFor(t);
   const certFile = join(lab.dir, 'real-device-001.crt');
   writeFileSync(certFile, ca.pki.deviceCert('device-001'));
+  // The inventory records the real CA's certificate of the device: a --cert must agree with it.
+  const peersPath = join(lab.dir, 'cdm_peers.json');
+  const peers = JSON.parse(readFileSync(peersPath, 'utf8')) as { peers: Record<string, Record<string, unknown>> };
+  const inventoried = peers.peers['device-001'];
+  assert.ok(inventoried !== undefined);
+  inventoried['certSerial'] = (await certificateFacts(readFileSync(certFile, 'utf8'))).facts.serialHex;
+  writeFileSync(peersPath, JSON.stringify(peers, null, 2));
   writeFileSync(join(lab.dir, 'trust.pem'), ca.pki.trustBundle);
   writeFileSync(join(lab.dir, 'real-root.crt'), ca.pki.rootPem);
   writeFileSync(join(lab.dir, 'real-sub.crt'), ca.pki.subCaPem);

@@ -25,6 +25,12 @@ export interface ThingsboardClient {
   latestTelemetry(id: string, signal?: AbortSignal): Promise<Record<string, readonly { ts: number; value: unknown }[]>>;
   /** Deletes the device; an unknown device counts as done (`alreadyAbsent`). */
   deleteDevice(id: string, signal?: AbortSignal): Promise<{ alreadyAbsent: boolean }>;
+  /**
+   * The device's X.509 credentials (CONTRACTS.md §4.5): the certificate ThingsBoard authenticates it by
+   * (PEM or bare base64 DER, as stored) and its SHA3-256 hash; null for another kind of credentials,
+   * whose id (an access token) is a secret and never leaves this client.
+   */
+  x509Credentials(id: string, signal?: AbortSignal): Promise<{ readonly certHash: string | null; readonly certificate: string | null } | null>;
   /** Every device of the tenant, page by page (`GET /api/tenant/devices?pageSize&page`). */
   listDevices(signal?: AbortSignal): Promise<TbDevice[]>;
   /** Saves shared attributes of a device (what the device receives over MQTT `v1/devices/me/attributes`). */
@@ -97,6 +103,15 @@ export function createThingsboardClient(config: ThingsboardConfig, deps: { logge
       // Telemetry errors are plain text (CONTRACTS.md §4.0): errorForStatus quotes the body as it is.
       if (res.status !== 200) throw fail('GET', '/api/plugins/telemetry/DEVICE/{id}/values/timeseries', res);
       return res.json<Record<string, { ts: number; value: unknown }[]>>();
+    },
+    async x509Credentials(id, signal) {
+      const res = await authed('GET', `api/device/${pathSegment(id)}/credentials`, signal);
+      if (res.status === 404) return null;
+      if (res.status !== 200) throw fail('GET', '/api/device/{id}/credentials', res);
+      const body = res.json<{ credentialsType?: unknown; credentialsId?: unknown; credentialsValue?: unknown }>();
+      if (body.credentialsType !== 'X509_CERTIFICATE') return null;
+      const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v : null);
+      return { certHash: text(body.credentialsId), certificate: text(body.credentialsValue) };
     },
     async deleteDevice(id, signal) {
       const res = await authed('DELETE', `api/device/${pathSegment(id)}`, signal);

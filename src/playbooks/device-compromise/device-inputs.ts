@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { serialProblem } from '../../connectors/step-ca/step-ca-serial.ts';
 
 // Device ids are names, not paths: they may contain "/" or quotes, but they
 // only ever travel as encoded URL segments, query values and JSON keys.
@@ -9,7 +10,9 @@ export const deviceCompromiseInput = z.object({
   tenant: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'tenant id must be lower-case letters, digits, "-" or "_"').describe('tenant id (tenants.<id> in firebreak.yaml)'),
   device: deviceId.describe('device id: ThingsBoard device name, hawkBit controller id, key in cdm_peers.json'),
   cert: z.string().min(1).optional().describe('PEM file of the device certificate (serial read from it)'),
-  serial: z.string().min(1).max(200).optional().describe('certificate serial, decimal or 0x-hex (instead of --cert)'),
+  // Refused here, before any system is asked: a malformed or oversized serial can only be a typo or the wrong paste.
+  serial: z.string().min(1).max(200).superRefine((v, ctx) => { const problem = serialProblem(v); if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem }); })
+    .optional().describe('certificate serial, decimal, 0x-hex or colon-hex (instead of --cert); checked against what the platform knows of the device'),
   replacement: deviceId.optional().describe('id of the replacement device to issue a certificate for'),
   csr: z.string().min(1).optional().describe('PEM file of the replacement device\'s CSR (with --replacement)'),
   certOut: z.string().min(1).optional().describe('where to write the replacement certificate (default <replacement>.crt in the state directory)'),
