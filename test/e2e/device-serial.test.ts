@@ -124,6 +124,8 @@ test('a --cert of another device is refused, even without a CN or with the devic
   const b = await run([...c, 'run', ...DC('device-001'), '--cert', otherFile, '--yes']);
   assert.equal(b.code, 2, b.stdout + b.stderr);
   assert.ok((b.stdout + b.stderr).includes(`serial ${otherSerial} (0x${BigInt(otherSerial).toString(16)}) from --cert ${otherFile} is not the certificate of device "device-001": serial ${recorded(lab, 'device-001').decimal}`), b.stdout + b.stderr);
+  assert.match(b.stdout, /Nothing was changed: the plan was refused\. Correct the input and start again \(--incident inc-[^ ]+ keeps this incident\)/i, 'no pointless "resume" advice');
+  assert.doesNotMatch(b.stdout, /Continue with: firebreak resume/);
 
   // The device's real certificate file is accepted (plan only).
   const own = await run([...c, 'plan', ...DC('device-001'), '--cert', join(lab.dir, 'device-001.crt')]);
