@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { FaultController, type FaultSettings } from './lab-faults.ts';
 
 export interface CallRecord {
@@ -27,13 +27,53 @@ export interface SimulatorOptions {
 export type ErrorBody = (status: number, path: string) => { readonly body: unknown; readonly contentType?: string };
 
 /**
+ * How the vendor answers what no route of its own handles, so that no
+ * framework default body ever reaches a client (no vendor sends fastify's).
+ */
+export interface VendorErrors {
+  /** No route for this path (`allowed` empty: 404), or routes for other methods only (405). */
+  notFound(req: FastifyRequest, reply: FastifyReply, allowed: readonly string[]): FastifyReply | Promise<FastifyReply>;
+  /**
+   * A request refused before or outside a route: a body that is not JSON
+   * (`statusCode` 400, `code` BAD_JSON), a URL that does not percent-decode
+   * (400, FST_ERR_BAD_URL), a body too large (413), a route that threw (500).
+   */
+  error(e: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply | Promise<FastifyReply>;
+}
+
+const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'] as const;
+
+/** The content-type parser every simulator uses: vendors decode JSON whatever the declared type (step-ca, Spring's filters), so any body is read as text and parsed here; failures reach `VendorErrors.error`. */
+function parseAnyAsJson(_req: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void): void {
+  if (body.trim() === '') { done(null, undefined); return; }
+  try {
+    done(null, JSON.parse(body) as unknown);
+  } catch {
+    done(Object.assign(new Error('the request body is not valid JSON'), { statusCode: 400, code: 'BAD_JSON' }));
+  }
+}
+
+/**
  * Starts a simulator: a fastify app on 127.0.0.1, a free port, with
  * latency and fault injection applied before the vendor routes, a call log,
  * and a small admin API under `/__lab/` (not part of any vendor API):
  * `GET /__lab/calls`, `PUT /__lab/faults`, `DELETE /__lab/faults`.
  */
-export async function startSimulator(name: string, routes: (app: FastifyInstance) => void, errorBody: ErrorBody, options: SimulatorOptions = {}): Promise<Simulator> {
-  const app = Fastify({ logger: false, forceCloseConnections: true });
+export async function startSimulator(name: string, routes: (app: FastifyInstance) => void, errorBody: ErrorBody, options: SimulatorOptions, vendor: VendorErrors): Promise<Simulator> {
+  // maxParamLength: fastify answers its own 414 past 100 characters in a path segment; vendors take long ids.
+  // frameworkErrors: a URL that does not percent-decode is refused before any hook; the vendor's 400 shape, not fastify's.
+  const app = Fastify({
+    logger: false, forceCloseConnections: true, routerOptions: { maxParamLength: 8192 },
+    frameworkErrors: (e, req, reply) => { void vendor.error(Object.assign(e, { statusCode: 400 }), req, reply); },
+  });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, parseAnyAsJson);
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0] ?? req.url;
+    const allowed = METHODS.filter((m) => m !== req.method && app.findRoute({ method: m, url: path }) !== null);
+    return vendor.notFound(req, reply, allowed);
+  });
+  app.setErrorHandler((e: FastifyError, req, reply) => vendor.error(e, req, reply));
   const faults = new FaultController(options.faults, options.seed ?? 1);
   const calls: CallRecord[] = [];
   const injected = new WeakSet<FastifyReply>();

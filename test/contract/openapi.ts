@@ -47,6 +47,31 @@ export class OpenApiContract {
     return Object.keys(op['responses'] as Json);
   }
 
+  /** The operation object (parameters, requestBody, responses) of "GET /api/device/{deviceId}". */
+  operation(method: string, template: string): Json {
+    const op = ((this.doc['paths'] as Json)[template] as Json | undefined)?.[method.toLowerCase()] as Json | undefined;
+    if (op === undefined) throw new Error(`${method} ${template} is not in the spec`);
+    return op;
+  }
+
+  /** The HTTP methods the document defines for a path. */
+  methods(template: string): string[] {
+    return Object.keys(((this.doc['paths'] as Json)[template] as Json | undefined) ?? {}).filter((m) => ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'].includes(m)).map((m) => m.toUpperCase());
+  }
+
+  /** The media types documented for a response status (or `default`); empty when it documents no body. */
+  mediaTypes(method: string, template: string, status: number): string[] {
+    const responses = this.operation(method, template)['responses'] as Json;
+    if (responses[String(status)] === undefined && responses['default'] === undefined) return [];
+    return Object.keys((this.#resolve(this.operation(method, template), status)['content'] as Json | undefined) ?? {});
+  }
+
+  /** Validates a value against a component schema, e.g. `#/components/schemas/ThingsboardErrorResponse`. */
+  checkSchema(ref: string, body: unknown): string[] {
+    const validate = this.#ajv.getSchema(`openapi${ref}`) ?? this.#ajv.compile({ $ref: `openapi${ref}` });
+    return validate(body) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''} (${e.schemaPath})`);
+  }
+
   /** Validates a body; returns the validation errors (empty when valid). */
   check(method: string, template: string, status: number, body: unknown): string[] {
     const op = ((this.doc['paths'] as Json)[template] as Json)[method.toLowerCase()] as Json;

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../lab-server.ts';
+import { filterTargets, QueryError, sortTargets } from './hawkbit-query.ts';
 
 export interface HawkbitSimOptions extends SimulatorOptions {
   readonly username: string;
@@ -22,6 +23,28 @@ function exceptionInfo(status: number, id?: string): Record<string, unknown> {
   return { exceptionClass: 'java.lang.RuntimeException', errorCode: 'hawkbit.server.error.internal', message: `Internal server error (${status})` };
 }
 
+/** What hawkBit's ResponseExceptionHandler answers for an unreadable body or a parameter that does not convert (a NumberFormatException cause). */
+const NOT_READABLE = { exceptionClass: 'org.eclipse.hawkbit.rest.exception.MessageNotReadableException', errorCode: 'hawkbit.server.error.rest.body.notReadable', message: 'The given request body is not well formed' };
+
+/** Spring Boot's own error body (BasicErrorController), which hawkBit sends for what its handler does not cover. */
+function springError(req: FastifyRequest, status: number, error: string) {
+  return { timestamp: new Date().toISOString(), status, error, path: req.url.split('?')[0] };
+}
+
+/** A Java `int` request parameter: absent or empty takes the default; anything else must be a decimal int32. */
+function intParam(v: string | undefined, fallback: number): number | undefined {
+  if (v === undefined || v === '') return fallback;
+  if (!/^[+-]?\d+$/.test(v)) return undefined;
+  const n = Number(v);
+  return n >= -2147483648 && n <= 2147483647 ? n : undefined;
+}
+
+/** Spring's content negotiation: the Management API produces only JSON (hal+json and json). */
+function acceptsJson(accept: string | undefined): boolean {
+  if (accept === undefined || accept.trim() === '') return true;
+  return accept.split(',').some((r) => /^\s*(\*\/\*|application\/\*|application\/json|application\/hal\+json)\s*(;|$)/i.test(r));
+}
+
 /** Eclipse hawkBit Management API, the target operations Firebreak uses (CONTRACTS.md §5). */
 export async function startHawkbitSim(o: HawkbitSimOptions): Promise<HawkbitSim> {
   const targets = new Map<string, Record<string, unknown>>();
@@ -36,9 +59,13 @@ export async function startHawkbitSim(o: HawkbitSimOptions): Promise<HawkbitSim>
   }
   const expected = `Basic ${Buffer.from(`${o.username}:${o.password}`).toString('base64')}`;
   const authed = (req: FastifyRequest, reply: FastifyReply) => {
-    if (req.headers.authorization === expected) return true;
-    void reply.code(401).header('www-authenticate', 'Basic realm="hawkBit"').send({ timestamp: new Date().toISOString(), status: 401, error: 'Unauthorized', path: req.url.split('?')[0] });
-    return false;
+    if (req.headers.authorization !== expected) {
+      void reply.code(401).header('www-authenticate', 'Basic realm="hawkBit"').send(springError(req, 401, 'Unauthorized'));
+      return false;
+    }
+    // After authentication, as Spring negotiates the response type: 406 with no body (the spec: "accept header … not application/json").
+    if (!acceptsJson(req.headers.accept)) { void reply.code(406).send(); return false; }
+    return true;
   };
   const withLinks = (req: FastifyRequest, t: Record<string, unknown>) => {
     const self = `http://${req.headers.host ?? 'localhost'}/rest/v1/targets/${encodeURIComponent(String(t['controllerId']))}`;
@@ -60,13 +87,35 @@ export async function startHawkbitSim(o: HawkbitSimOptions): Promise<HawkbitSim>
     });
     app.get('/rest/v1/targets', async (req, reply) => {
       if (!authed(req, reply)) return reply;
-      const q = req.query as { offset?: string; limit?: string };
-      const offset = Number(q.offset ?? 0);
-      const limit = Math.min(500, Number(q.limit ?? 50));
-      const all = [...targets.values()];
-      return reply.header('content-type', 'application/hal+json').send({ content: all.slice(offset, offset + limit).map((t) => withLinks(req, t)), total: all.length, size: Math.min(limit, Math.max(0, all.length - offset)) });
+      const q = req.query as { offset?: string; limit?: string; q?: string; sort?: string };
+      const rawOffset = intParam(q.offset, 0);
+      const rawLimit = intParam(q.limit, 50);
+      if (rawOffset === undefined || rawLimit === undefined) return reply.code(400).send(NOT_READABLE);
+      // PagingUtility: a negative offset is 0, the limit is kept within 1..500.
+      const offset = Math.max(0, rawOffset);
+      const limit = Math.min(500, Math.max(1, rawLimit));
+      let all: Record<string, unknown>[];
+      try {
+        all = sortTargets(filterTargets([...targets.values()], q.q), q.sort);
+      } catch (e) {
+        if (!(e instanceof QueryError)) throw e;
+        return reply.code(400).send({ exceptionClass: e.exceptionClass, errorCode: e.errorCode, message: e.message });
+      }
+      const content = all.slice(offset, offset + limit).map((t) => withLinks(req, t));
+      return reply.header('content-type', 'application/hal+json').send({ content, total: all.length, size: content.length });
     });
   };
-  const sim = await startSimulator('hawkbit', routes, (status, path) => ({ body: exceptionInfo(status, decodeURIComponent(path.split('/').pop() ?? '')) }), o);
+  const sim = await startSimulator('hawkbit', routes, (status, path) => ({ body: exceptionInfo(status, decodeURIComponent(path.split('/').pop() ?? '')) }), o, {
+    // Spring Security first (any path under /rest needs credentials), then Spring's 404/405 through Spring Boot's error body.
+    notFound: (req, reply, allowed) => {
+      if (!authed(req, reply)) return reply;
+      if (allowed.length === 0) return reply.code(404).send(springError(req, 404, 'Not Found'));
+      return reply.code(405).header('allow', allowed.join(', ')).send(springError(req, 405, 'Method Not Allowed'));
+    },
+    error: (e, req, reply) => {
+      if (e.code === 'FST_ERR_BAD_URL') return reply.code(400).send(springError(req, 400, 'Bad Request'));
+      return (e.statusCode ?? 500) < 500 ? reply.code(400).send(NOT_READABLE) : reply.code(500).send(springError(req, 500, 'Internal Server Error'));
+    },
+  });
   return { ...sim, targets };
 }

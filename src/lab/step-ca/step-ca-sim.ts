@@ -26,6 +26,7 @@ export interface StepCaSim extends Simulator {
 const E401 = 'The request lacked necessary authorization to be completed. Please see the certificate authority logs for more info.';
 const E501 = 'The requested method is not implemented by the certificate authority. Please see the certificate authority logs for more info.';
 const E500 = 'The certificate authority encountered an Internal Server Error. Please see the certificate authority logs for more info.';
+const E404 = 'The requested resource could not be found. Please see the certificate authority logs for more info.';
 const bad = (reason: string) => `The request could not be completed: ${reason}.`;
 const forbidden = (reason: string) => `The request was forbidden by the certificate authority: ${reason}.`;
 
@@ -39,6 +40,20 @@ function parseGoSerial(s: string): string | undefined {
     if (/^[0-9]+$/.test(t)) return BigInt(t).toString();
   } catch { /* fall through */ }
   return undefined;
+}
+
+/**
+ * An audience with its port removed, as step-ca compares them
+ * (`matchesAudience`/`stripPort` in smallstep/certificates: either side may
+ * carry a port, e.g. the CLI's `https://host:443/1.0/revoke`).
+ */
+function stripPort(aud: string): string {
+  try {
+    const u = new URL(aud);
+    return `${u.protocol}//${u.hostname}${u.pathname}${u.search}${u.hash}`;
+  } catch {
+    return aud; // not a URL (the legacy `step-certificate-authority`): compared as is
+  }
 }
 
 /**
@@ -75,10 +90,10 @@ export async function startStepCaSim(o: StepCaSimOptions): Promise<StepCaSim> {
     try {
       const header = decodeProtectedHeader(ott);
       if (header.kid !== kid) return undefined;
-      const { payload } = await jwtVerify(ott, verifyKey, {
-        issuer: o.provisioner, clockTolerance: 60,
-        audience: [`https://${dns}/1.0/${path}`, `https://${dns}/${path}`, 'step-certificate-authority'],
-      });
+      const { payload } = await jwtVerify(ott, verifyKey, { issuer: o.provisioner, clockTolerance: 60 });
+      const expected = [`https://${dns}/1.0/${path}`, `https://${dns}/${path}`, 'step-certificate-authority'].map(stripPort);
+      const audiences = typeof payload.aud === 'string' ? [payload.aud] : payload.aud ?? [];
+      if (!audiences.some((a) => expected.includes(stripPort(a)))) return undefined;
       if (typeof payload.jti !== 'string' || usedJti.has(payload.jti) || typeof payload.sub !== 'string' || payload.sub === '') return undefined;
       if (payload.exp === undefined || payload.nbf === undefined) return undefined;
       usedJti.add(payload.jti);
@@ -89,10 +104,16 @@ export async function startStepCaSim(o: StepCaSimOptions): Promise<StepCaSim> {
   }
 
   const routes = (app: FastifyInstance) => {
-    app.setErrorHandler((e: { statusCode?: number }, _req, reply) => (e.statusCode === 400 ? err(reply, 400, bad('error decoding json')) : err(reply, 500, E500)));
     for (const prefix of ['', '/1.0']) {
       app.get(`${prefix}/health`, async () => ({ status: 'ok' }));
-      app.get(`${prefix}/provisioners`, async () => ({ provisioners: [{ type: 'JWK', name: o.provisioner, key: pub, encryptedKey, claims: { enableSSHCA: false }, options: {} }], nextCursor: '' }));
+      app.get(`${prefix}/provisioners`, async (req, reply) => {
+        const { limit } = req.query as { limit?: string };
+        // ParseCursor: a limit must be a decimal integer (checked on the real CA).
+        if (limit !== undefined && limit !== '' && !/^-?\d+$/.test(limit)) return err(reply, 400, bad(`limit '${limit}' is not an integer`));
+        return { provisioners: [{ type: 'JWK', name: o.provisioner, key: pub, encryptedKey, claims: { enableSSHCA: false }, options: {} }], nextCursor: '' };
+      });
+      // What `step ca token` fetches to sign with the provisioner's key (CONTRACTS.md §1.2).
+      app.get(`${prefix}/provisioners/:kid/encrypted-key`, async (req, reply) => ((req.params as { kid: string }).kid === kid ? { key: encryptedKey } : err(reply, 404, E404)));
       app.get(`${prefix}/root/:sha`, async () => ({ ca: o.ca.pem }));
       app.post(`${prefix}/revoke`, async (req, reply) => {
         const b = (req.body ?? {}) as { serial?: unknown; ott?: unknown; reasonCode?: unknown; reason?: unknown; passive?: unknown };
@@ -135,6 +156,14 @@ export async function startStepCaSim(o: StepCaSimOptions): Promise<StepCaSim> {
       });
     }
   };
-  const sim = await startSimulator('step-ca', routes, (status) => ({ body: { status, message: status === 401 ? E401 : status >= 500 ? E500 : bad(`status ${status}`) } }), o);
+  const sim = await startSimulator('step-ca', routes, (status) => ({ body: { status, message: status === 401 ? E401 : status >= 500 ? E500 : bad(`status ${status}`) } }), o, {
+    // step-ca's router (chi) has no handler of its own for these: Go's plain-text 404 and an empty 405 (checked on the real CA).
+    notFound: (_req, reply, allowed) => (allowed.length > 0 ? reply.code(405).send() : reply.code(404).header('content-type', 'text/plain; charset=utf-8').send('404 page not found\n')),
+    error: (e, _req, reply) => {
+      // Go's server refuses a request URI it cannot parse itself, in plain text.
+      if (e.code === 'FST_ERR_BAD_URL') return reply.code(400).header('content-type', 'text/plain; charset=utf-8').send('400 Bad Request');
+      return (e.statusCode ?? 500) < 500 ? err(reply, 400, bad('error decoding json')) : err(reply, 500, E500);
+    },
+  });
   return { ...sim, revoked, issued };
 }

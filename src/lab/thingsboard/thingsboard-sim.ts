@@ -1,6 +1,8 @@
 import { randomUUID, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../lab-server.ts';
+import { createTbAuth, errorJson, TENANT_ID } from './thingsboard-auth.ts';
+import { ENTITY_TYPES, javaBool, javaInt, pageLink, pageOf, ParamError } from './thingsboard-params.ts';
 
 /** A device as the simulator holds it. */
 export interface SimDevice {
@@ -16,8 +18,10 @@ export interface ThingsboardSimOptions extends SimulatorOptions {
   readonly username: string;
   readonly password: string;
   readonly devices: readonly { name: string; type?: string; telemetry?: Record<string, string> }[];
-  /** Lifetime of issued tokens; a request with an older token answers 401 errorCode 11. */
+  /** Lifetime of issued tokens (ThingsBoard's default 9000 s); a request with an older token answers 401 errorCode 11. */
   readonly tokenTtlMs?: number;
+  /** Lifetime of refresh tokens (default 604800 s). */
+  readonly refreshTtlMs?: number;
   /**
    * The devices' side: called when shared attributes of a device are saved (as a
    * device subscribed to `v1/devices/me/attributes` would receive them); what it
@@ -36,22 +40,20 @@ export interface ThingsboardSim extends Simulator {
   settled(): Promise<void>;
 }
 
-const TENANT_ID = { entityType: 'TENANT', id: '13814000-1dd2-11b2-8080-808080808080' };
 const NULL_CUSTOMER = { entityType: 'CUSTOMER', id: '13814000-1dd2-11b2-8080-808080808080' };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function errorJson(status: number, message: string, errorCode: number) {
-  return { status, message, errorCode, timestamp: Date.now() };
-}
 
 const ERROR_CODE_FOR: Record<number, number> = { 400: 31, 401: 10, 403: 20, 404: 32, 409: 35, 429: 33, 500: 2, 503: 2 };
 const MESSAGE_FOR: Record<number, string> = { 401: 'Authentication failed', 403: 'You don\'t have permission to perform this operation!', 404: 'Requested item wasn\'t found!', 429: 'Too many requests for current tenant!' };
 
 /**
- * ThingsBoard CE, the operations Firebreak uses (CONTRACTS.md §4): login,
- * device by name, device, delete, credentials, telemetry keys and latest values
- * (with their plain-text errors), shared and client attributes, entity audit
- * logs; an optional device agent plays the devices' side of shared attributes.
+ * ThingsBoard CE, the operations Firebreak uses (CONTRACTS.md §4): login and
+ * token refresh (thingsboard-auth.ts), device by name, device list (type,
+ * text search, sorting, Spring's parameter checks), device, delete,
+ * credentials, telemetry keys and latest values (with their plain-text
+ * errors), attributes (one scope or all), entity audit logs; an optional
+ * device agent plays the devices' side of shared attributes. What no route
+ * covers answers ThingsBoard's error JSON (thingsboard-auth.ts).
  */
 export async function startThingsboardSim(o: ThingsboardSimOptions): Promise<ThingsboardSim> {
   const devices = new Map<string, SimDevice>();
@@ -61,7 +63,6 @@ export async function startThingsboardSim(o: ThingsboardSimOptions): Promise<Thi
     const telemetry = Object.fromEntries(Object.entries(d.telemetry ?? {}).map(([k, v]) => [k, [{ ts: now, value: v }]]));
     devices.set(id, { id, name: d.name, type: d.type ?? 'default', createdTime: now, telemetry, accessToken: randomBytes(10).toString('hex') });
   }
-  const tokens = new Map<string, number>();
   const attributes: ThingsboardSim['attributes'] = new Map();
   const scopes = (id: string) => {
     let a = attributes.get(id);
@@ -70,24 +71,11 @@ export async function startThingsboardSim(o: ThingsboardSimOptions): Promise<Thi
   };
   const agentCalls = new Set<Promise<void>>();
   const audit: { createdTime: number; entityId: string; entityName: string; actionType: string }[] = [];
-  const ttl = o.tokenTtlMs ?? 9_000_000;
-
-  const issueToken = () => {
-    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-    const token = `${b64({ alg: 'HS512' })}.${b64({ sub: o.username, scopes: ['TENANT_ADMIN'], iat: Math.floor(Date.now() / 1000), jti: randomUUID() })}.${randomBytes(32).toString('base64url')}`;
-    tokens.set(token, Date.now() + ttl);
-    return token;
-  };
-  // 401 comes from the security filter: JSON even on the telemetry endpoints.
-  const authed = (req: FastifyRequest, reply: FastifyReply): boolean => {
-    const header = req.headers['x-authorization'] ?? req.headers.authorization;
-    const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : undefined;
-    const exp = token === undefined ? undefined : tokens.get(token);
-    if (exp !== undefined && exp > Date.now()) return true;
-    const expired = exp !== undefined;
-    const body = errorJson(401, expired ? 'Token has expired' : 'Authentication failed', expired ? 11 : 10);
-    void reply.code(401).header('content-type', 'application/json').send(body);
-    return false;
+  const auth = createTbAuth(o);
+  const authed = auth.authed;
+  const badParam = (reply: FastifyReply, e: unknown) => {
+    if (!(e instanceof ParamError)) throw e;
+    return reply.code(400).send(errorJson(400, e.message, 31));
   };
   const deviceJson = (d: SimDevice) => ({
     id: { entityType: 'DEVICE', id: d.id }, createdTime: d.createdTime, tenantId: TENANT_ID, customerId: NULL_CUSTOMER,
@@ -99,11 +87,7 @@ export async function startThingsboardSim(o: ThingsboardSimOptions): Promise<Thi
   const textError = (reply: FastifyReply, status: number, text: string) => reply.code(status).header('content-type', 'text/plain;charset=UTF-8').send(text);
 
   const routes = (app: FastifyInstance) => {
-    app.post('/api/auth/login', async (req, reply) => {
-      const b = req.body as { username?: unknown; password?: unknown } | undefined;
-      if (b?.username !== o.username || b.password !== o.password) return reply.code(401).send(errorJson(401, 'Invalid username or password', 10));
-      return { token: issueToken(), refreshToken: issueToken() };
-    });
+    auth.routes(app);
     app.get('/api/tenant/devices', async (req, reply) => {
       if (!authed(req, reply)) return reply;
       const q = req.query as Record<string, string | undefined>;
@@ -111,12 +95,12 @@ export async function startThingsboardSim(o: ThingsboardSimOptions): Promise<Thi
         const d = [...devices.values()].find((x) => x.name === q['deviceName']);
         return d === undefined ? notFound(reply) : deviceJson(d);
       }
-      const pageSize = Number(q['pageSize']);
-      const page = Number(q['page']);
-      if (!Number.isInteger(pageSize) || pageSize < 1 || !Number.isInteger(page) || page < 0) return reply.code(400).send(errorJson(400, 'Parameter \'pageSize\' can\'t be empty!', 31));
-      const all = [...devices.values()].filter((d) => q['textSearch'] === undefined || d.name.toLowerCase().includes(q['textSearch'].toLowerCase()));
-      const data = all.slice(page * pageSize, (page + 1) * pageSize).map(deviceJson);
-      return { data, totalPages: Math.ceil(all.length / pageSize), totalElements: all.length, hasNext: (page + 1) * pageSize < all.length };
+      let link;
+      try { link = pageLink(q, ['createdTime', 'name', 'deviceProfileName', 'label', 'customerTitle']); } catch (e) { return badParam(reply, e); }
+      const text = link.textSearch?.toLowerCase();
+      const all = [...devices.values()].filter((d) => (q['type'] === undefined || q['type'] === '' || d.type === q['type']) && (text === undefined || d.name.toLowerCase().includes(text)));
+      const page = pageOf(all, link, (d, p) => (p === 'createdTime' ? d.createdTime : p === 'name' ? d.name : p === 'deviceProfileName' ? 'default' : ''));
+      return { ...page, data: page.data.map(deviceJson) };
     });
     app.get('/api/device/:id', async (req, reply) => {
       if (!authed(req, reply)) return reply;
@@ -137,7 +121,9 @@ export async function startThingsboardSim(o: ThingsboardSimOptions): Promise<Thi
     });
     app.get('/api/device/:id/credentials', async (req, reply) => {
       if (!authed(req, reply)) return reply;
-      const d = devices.get((req.params as { id: string }).id);
+      const { id } = req.params as { id: string };
+      if (!UUID.test(id)) return reply.code(400).send(errorJson(400, `Invalid UUID string: ${id}`, 31));
+      const d = devices.get(id);
       if (d === undefined) return notFound(reply);
       return { id: { id: randomUUID() }, createdTime: d.createdTime, deviceId: { entityType: 'DEVICE', id: d.id }, credentialsType: 'ACCESS_TOKEN', credentialsId: d.accessToken, credentialsValue: null };
     });
@@ -155,6 +141,9 @@ export async function startThingsboardSim(o: ThingsboardSimOptions): Promise<Thi
       return d === undefined ? reply : Object.keys(d.telemetry);
     });
     app.get('/api/plugins/telemetry/:type/:id/values/timeseries', async (req, reply) => {
+      // Parameter binding comes before the controller: a bad boolean is Spring's JSON 400, not the telemetry plain text.
+      if (!authed(req, reply)) return reply;
+      try { javaBool(req.query as Record<string, string | undefined>, 'useStrictDataTypes'); } catch (e) { return badParam(reply, e); }
       const d = telemetryDevice(req, reply);
       if (d === undefined) return reply;
       const keys = (req.query as { keys?: string }).keys?.split(',').filter((k) => k !== '') ?? Object.keys(d.telemetry);
@@ -190,20 +179,39 @@ export async function startThingsboardSim(o: ThingsboardSimOptions): Promise<Thi
       const keys = (req.query as { keys?: string }).keys?.split(',').filter((k) => k !== '');
       return [...scopes(d.id)[scope].entries()].filter(([k]) => keys === undefined || keys.includes(k)).map(([key, a]) => ({ lastUpdateTs: a.lastUpdateTs, key, value: a.value }));
     });
+    // All scopes at once (getAttributes): client, shared and server attributes of the entity.
+    app.get('/api/plugins/telemetry/:type/:id/values/attributes', async (req, reply) => {
+      const d = telemetryDevice(req, reply);
+      if (d === undefined) return reply;
+      const keys = (req.query as { keys?: string }).keys?.split(',').filter((k) => k !== '');
+      const s = scopes(d.id);
+      return [s.CLIENT_SCOPE, s.SHARED_SCOPE, s.SERVER_SCOPE].flatMap((m) => [...m.entries()]).filter(([k]) => keys === undefined || keys.length === 0 || keys.includes(k)).map(([key, a]) => ({ lastUpdateTs: a.lastUpdateTs, key, value: a.value }));
+    });
     app.get('/api/audit/logs/entity/:type/:id', async (req, reply) => {
       if (!authed(req, reply)) return reply;
-      const { id } = req.params as { id: string };
+      const { type, id } = req.params as { type: string; id: string };
       const q = req.query as Record<string, string | undefined>;
-      const pageSize = Number(q['pageSize']);
-      const page = Number(q['page']);
-      if (!Number.isInteger(pageSize) || pageSize < 1 || !Number.isInteger(page) || page < 0) return reply.code(400).send(errorJson(400, 'Parameter \'pageSize\' can\'t be empty!', 31));
-      const all = audit.filter((a) => a.entityId === id).map((a) => ({ id: { id: randomUUID() }, createdTime: a.createdTime, tenantId: TENANT_ID, customerId: NULL_CUSTOMER, entityId: { entityType: 'DEVICE', id: a.entityId }, entityName: a.entityName, userId: { entityType: 'USER', id: randomUUID() }, userName: o.username, actionType: a.actionType, actionData: {}, actionStatus: 'SUCCESS' }));
-      return { data: all.slice(page * pageSize, (page + 1) * pageSize), totalPages: Math.ceil(all.length / pageSize), totalElements: all.length, hasNext: (page + 1) * pageSize < all.length };
+      // EntityIdFactory.getByTypeAndId: EntityType.valueOf, then the UUID.
+      if (!ENTITY_TYPES.has(type)) return reply.code(400).send(errorJson(400, `No enum constant org.thingsboard.server.common.data.EntityType.${type}`, 31));
+      if (!UUID.test(id)) return reply.code(400).send(errorJson(400, `Invalid UUID string: ${id}`, 31));
+      let link;
+      let startTime: number | undefined;
+      let endTime: number | undefined;
+      try {
+        link = pageLink(q, ['createdTime', 'entityType', 'entityName', 'userName', 'actionType', 'actionStatus']);
+        startTime = javaInt(q, 'startTime', 'long', false);
+        endTime = javaInt(q, 'endTime', 'long', false);
+      } catch (e) { return badParam(reply, e); }
+      const actionTypes = q['actionTypes']?.split(',').map((a) => a.trim()).filter((a) => a !== '');
+      const rows = audit.filter((a) => a.entityId === id && (startTime === undefined || a.createdTime >= startTime) && (endTime === undefined || a.createdTime <= endTime)
+        && (actionTypes === undefined || actionTypes.length === 0 || actionTypes.includes(a.actionType)));
+      const all = rows.map((a) => ({ id: { id: randomUUID() }, createdTime: a.createdTime, tenantId: TENANT_ID, customerId: NULL_CUSTOMER, entityId: { entityType: 'DEVICE', id: a.entityId }, entityName: a.entityName, userId: { entityType: 'USER', id: randomUUID() }, userName: o.username, actionType: a.actionType, actionData: {}, actionStatus: 'SUCCESS' }));
+      return pageOf(all, link, (a, p) => (p === 'createdTime' ? a.createdTime : p === 'entityType' ? 'DEVICE' : p === 'entityName' ? a.entityName : p === 'userName' ? a.userName : p === 'actionType' ? a.actionType : a.actionStatus));
     });
   };
 
   const sim = await startSimulator('thingsboard', routes, (status, path) => (path.startsWith('/api/plugins/telemetry/')
     ? { body: status >= 500 ? '' : MESSAGE_FOR[status] ?? 'Error', contentType: 'text/plain;charset=UTF-8' }
-    : { body: errorJson(status, MESSAGE_FOR[status] ?? (status >= 500 ? 'Internal server error' : 'Bad request'), ERROR_CODE_FOR[status] ?? 2) }), o);
+    : { body: errorJson(status, MESSAGE_FOR[status] ?? (status >= 500 ? 'Internal server error' : 'Bad request'), ERROR_CODE_FOR[status] ?? 2) }), o, auth.vendorErrors);
   return { ...sim, devices, attributes, audit, settled: async () => { await Promise.all([...agentCalls]); } };
 }

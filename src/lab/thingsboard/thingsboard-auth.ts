@@ -1,0 +1,127 @@
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { VendorErrors } from '../lab-server.ts';
+
+/** ThingsBoard's error body (ThingsboardErrorResponse). */
+export function errorJson(status: number, message: string, errorCode: number) {
+  return { status, message, errorCode, timestamp: Date.now() };
+}
+
+export const TENANT_ID = { entityType: 'TENANT', id: '13814000-1dd2-11b2-8080-808080808080' };
+
+/** ThingsBoard's defaults (thingsboard.yml `security.jwt.tokenExpirationTime` / `refreshTokenExpTime`), in ms. */
+export const DEFAULT_TOKEN_TTL_MS = 9_000_000;
+export const DEFAULT_REFRESH_TTL_MS = 604_800_000;
+
+export interface TbAuthOptions {
+  readonly username: string;
+  readonly password: string;
+  readonly tokenTtlMs?: number;
+  readonly refreshTtlMs?: number;
+}
+
+type Check = { readonly ok: true } | { readonly ok: false; readonly body: ReturnType<typeof errorJson> };
+
+/** Paths the security filter lets through without a token (the login filters handle them). */
+const LOGIN_PATHS = new Set(['/api/auth/login', '/api/auth/token']);
+
+/**
+ * ThingsBoard's authentication: HS512 JWTs with its claims and lifetimes
+ * (`exp` = issue time + 9000 s, refresh tokens 604800 s), `POST /api/auth/login`
+ * and `POST /api/auth/token` (refresh), and the security filter's 401s, with
+ * the messages of ThingsboardErrorResponseHandler.handleAuthenticationException.
+ */
+export function createTbAuth(o: TbAuthOptions) {
+  const secret = randomBytes(64);
+  const userId = randomUUID();
+  const issued = new Map<string, { expMs: number; refresh: boolean }>();
+  const ttl = o.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS;
+  const refreshTtl = o.refreshTtlMs ?? DEFAULT_REFRESH_TTL_MS;
+
+  const sign = (claims: Record<string, unknown>, lifetimeMs: number, refresh: boolean): string => {
+    const now = Date.now();
+    const expMs = now + lifetimeMs;
+    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    // exp/iat are seconds (RFC 7519); the simulator keeps the exact instant so short test lifetimes work.
+    const head = `${b64({ alg: 'HS512' })}.${b64({ ...claims, iss: 'thingsboard.io', iat: Math.floor(now / 1000), exp: Math.floor(expMs / 1000) })}`;
+    const token = `${head}.${createHmac('sha512', secret).update(head).digest('base64url')}`;
+    issued.set(token, { expMs, refresh });
+    return token;
+  };
+  const pair = () => {
+    const sessionId = randomUUID();
+    return {
+      token: sign({ sub: o.username, userId, scopes: ['TENANT_ADMIN'], sessionId, enabled: true, isPublic: false, tenantId: TENANT_ID.id, customerId: TENANT_ID.id }, ttl, false),
+      refreshToken: sign({ sub: o.username, userId, scopes: ['REFRESH_TOKEN'], sessionId, isPublic: false, jti: randomUUID() }, refreshTtl, true),
+    };
+  };
+
+  /** The security filter on every other /api path: X-Authorization (or Authorization) Bearer, an access token that has not expired. */
+  const check = (req: FastifyRequest): Check => {
+    const header = req.headers['x-authorization'] ?? req.headers.authorization;
+    const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : undefined;
+    const t = token === undefined ? undefined : issued.get(token);
+    if (t !== undefined && !t.refresh && t.expMs > Date.now()) return { ok: true };
+    if (t !== undefined && !t.refresh) return { ok: false, body: errorJson(401, 'Token has expired', 11) };
+    return { ok: false, body: errorJson(401, 'Authentication failed', 10) };
+  };
+
+  const routes = (app: FastifyInstance) => {
+    app.post('/api/auth/login', async (req, reply) => {
+      const b = req.body as { username?: unknown; password?: unknown } | undefined;
+      // Blank credentials: AuthenticationServiceException ("Authentication failed"); wrong ones: BadCredentialsException.
+      if (typeof b !== 'object' || b === null || typeof b.username !== 'string' || typeof b.password !== 'string' || b.username.trim() === '' || b.password === '') {
+        return reply.code(401).send(errorJson(401, 'Authentication failed', 10));
+      }
+      if (b.username !== o.username || b.password !== o.password) return reply.code(401).send(errorJson(401, 'Invalid username or password', 10));
+      return pair();
+    });
+    app.post('/api/auth/token', async (req, reply) => {
+      const b = req.body as { refreshToken?: unknown } | undefined;
+      const raw = typeof b === 'object' && b !== null && typeof b.refreshToken === 'string' ? b.refreshToken : undefined;
+      const t = raw === undefined ? undefined : issued.get(raw);
+      // An unparsable or foreign token is a BadCredentialsException ("Invalid JWT token"), an expired one JwtExpiredTokenException.
+      if (t === undefined) return reply.code(401).send(errorJson(401, 'Invalid username or password', 10));
+      if (!t.refresh) return reply.code(401).send(errorJson(401, 'Authentication failed', 10));
+      if (t.expMs <= Date.now()) return reply.code(401).send(errorJson(401, 'Token has expired', 11));
+      return pair();
+    });
+  };
+
+  /** What ThingsBoard answers where no route of the simulator does (Spring's 404/405 through ThingsboardErrorResponseHandler). */
+  const vendorErrors: VendorErrors = {
+    notFound: (req, reply, allowed) => {
+      const path = req.url.split('?')[0] ?? req.url;
+      // The login filters match the path whatever the method: AuthMethodNotSupportedException.
+      if (LOGIN_PATHS.has(path)) return reply.code(401).send(errorJson(401, 'Authentication method not supported', 10));
+      const auth = check(req);
+      if (!auth.ok) return reply.code(401).send(auth.body);
+      if (allowed.length > 0) return reply.code(405).header('allow', allowed.join(', ')).send(errorJson(405, `Request method '${req.method}' is not supported`, 31));
+      return reply.code(404).send(errorJson(404, `No static resource ${path.replace(/^\//, '')}.`, 32));
+    },
+    error: (e: FastifyError, req, reply) => {
+      const path = req.url.split('?')[0] ?? req.url;
+      // Refused by the servlet container before any filter: no token check.
+      if (e.code === 'FST_ERR_BAD_URL') return reply.code(400).send(errorJson(400, 'Invalid URL', 31));
+      // The login filters read the body themselves: any failure to is "Authentication failed".
+      if (LOGIN_PATHS.has(path)) return reply.code(401).send(errorJson(401, 'Authentication failed', 10));
+      const auth = check(req);
+      if (!auth.ok) return reply.code(401).send(auth.body);
+      if ((e.statusCode ?? 500) < 500) {
+        // The telemetry controller reads its body itself and answers in plain text (CONTRACTS.md §4.0).
+        if (path.startsWith('/api/plugins/telemetry/')) return reply.code(400).header('content-type', 'text/plain;charset=UTF-8').send('Invalid request body');
+        return reply.code(400).send(errorJson(400, 'Invalid request body', 31));
+      }
+      return reply.code(500).send(errorJson(500, 'Internal server error', 2));
+    },
+  };
+
+  /** For routes: true when authenticated, otherwise the 401 is sent. */
+  const authed = (req: FastifyRequest, reply: FastifyReply): boolean => {
+    const r = check(req);
+    if (!r.ok) void reply.code(401).header('content-type', 'application/json').send(r.body);
+    return r.ok;
+  };
+
+  return { routes, authed, vendorErrors, issuePair: pair };
+}
