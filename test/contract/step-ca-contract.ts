@@ -96,6 +96,11 @@ export async function stepCaContract(target: StepCaTarget): Promise<void> {
     const leaf = await certificateFacts(signed.crt);
     assert.match(leaf.facts.subject, /CN=device-001b/);
     await assertIssuedBy(leaf.cert, (await certificateFacts(target.subCaPem)).cert, 'the Sub-CA');
+    // What keyed signing (sign-subca, issue-replacement) relies on: a token minted beforehand signs once; the same token again is refused with 401.
+    const ott = await client.enrollmentToken('device-001c', ['device-001c']);
+    const once = await client.signWithToken(await target.csr('device-001c'), ott);
+    assert.match((await certificateFacts(once.crt)).facts.subject, /CN=device-001c/);
+    await assert.rejects(client.signWithToken(await target.csr('device-001c'), ott), (err: unknown) => (err as { code?: string }).code === 'AUTH_FAILED', 'a one-time token is accepted once');
     await assert.rejects(createStepCaClient({ url: target.url, provisioner: target.provisioner, provisionerPassword: new Secret('not-the-password'), ...(target.trust === undefined ? {} : { tls: { ca: target.trust } }) }).revoke('1', 'keyCompromise'),
       /wrong provisioner password/);
   } finally {
