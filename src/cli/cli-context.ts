@@ -4,6 +4,7 @@ import { createLogger, type Logger } from '../lib/log.ts';
 import { openApp } from '../app/app-open.ts';
 import type { App } from '../app/app.ts';
 import { createOut, type Out } from './output.ts';
+import { checkIdentity } from './identity.ts';
 
 export interface GlobalOptions {
   readonly config: string;
@@ -16,9 +17,16 @@ export function globals(cmd: Command): GlobalOptions {
   return cmd.optsWithGlobals<GlobalOptions>();
 }
 
-/** Who is acting: --as, $FIREBREAK_USER, or the OS user. Recorded as initiator / approver. */
+/**
+ * Who is acting: --as, $FIREBREAK_USER, or the OS user. Recorded as initiator
+ * / approver; a value set but unusable (empty, control characters) is refused
+ * rather than skipped, so the operator learns that their setting is wrong.
+ */
 export function actor(g: GlobalOptions): string {
-  return g.as ?? process.env['FIREBREAK_USER'] ?? userInfo().username;
+  if (g.as !== undefined) return checkIdentity(g.as, '--as');
+  const env = process.env['FIREBREAK_USER'];
+  if (env !== undefined) return checkIdentity(env, '$FIREBREAK_USER');
+  return checkIdentity(userInfo().username, 'the OS user name');
 }
 
 export function outFor(g: GlobalOptions): Out {

@@ -17,7 +17,7 @@ import { parseInputArgs } from './playbook-options.ts';
 
 interface DrillOptions { devices: string; latency: string; jitter: string; errorRate: string; timeoutRate: string; seed: string; dir?: string; postgres?: string }
 
-function num(name: string, v: string, min: number, max: number): number {
+export function num(name: string, v: string, min: number, max: number): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n < min || n > max) throw new FirebreakError('USAGE', `${name} must be a number from ${min} to ${max} (got "${v}")`);
   return n;

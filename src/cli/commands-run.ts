@@ -207,7 +207,9 @@ function summarize(app: App, out: Out, g: GlobalOptions, outcome: RunOutcome, in
   for (const f of failures.slice(0, 20)) out.line(out.style('red', `  ✖ ${f.stepId}${f.key === undefined ? '' : ` ${f.key}`}: ${f.error.message}`));
   if (failures.length > 20) out.line(`  … ${failures.length - 20} more (firebreak runs show ${runId} --json)`);
   if (outcome.status === 'waiting') out.line(`Waiting for approval: firebreak approve ${runId}`);
-  if (outcome.status !== 'completed' && outcome.status !== 'waiting') out.line(`Continue with: firebreak resume ${runId}`);
+  const planRefused = app.journal.getStep(runId, 'plan')?.status === 'failed';
+  if (planRefused) out.line(`Nothing was changed: the plan was refused. Correct the input and start again${incidentId === null ? '' : ` (--incident ${incidentId} keeps this incident)`}.`);
+  else if (outcome.status !== 'completed' && outcome.status !== 'waiting') out.line(`Continue with: firebreak resume ${runId}`);
   if (incidentId !== null) {
     out.line(`Incident ${incidentId}: firebreak incidents show ${incidentId} · report: firebreak report ${incidentId}`);
     out.line(`Evidence: ${app.settings.stateDir}/evidence/${incidentId}/`);

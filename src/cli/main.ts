@@ -5,6 +5,10 @@ import { registerRunCommands } from './commands-run.ts';
 import { registerReadCommands } from './commands-read.ts';
 import { registerAdminCommands } from './commands-admin.ts';
 import { registerDrillCommand } from './commands-drill.ts';
+import { registerLabCommand } from './commands-lab.ts';
+import { checkIdentity } from './identity.ts';
+import { refuseMissingValues, valueFlags } from './playbook-options.ts';
+import { PLAYBOOKS } from '../playbooks/index.ts';
 
 const EXIT_CODES = [...new Map(Object.entries(ErrorCodes).map(([code, v]) => [v.exit, code])).entries()]
   .sort(([a], [b]) => a - b)
@@ -33,6 +37,7 @@ Quick tour:
   firebreak report <incident>            post-incident report from the journal
   firebreak audit verify                 check the tamper-evident audit trail
   firebreak drill [playbook]             rehearse against the built-in lab
+  firebreak lab up                       keep the lab running for your own tools
 
 Exit codes (docs/errors.md lists every error code):
    0  success
@@ -43,7 +48,44 @@ Environment: FIREBREAK_CONFIG, FIREBREAK_USER, FIREBREAK_JOURNAL_KEY (base64, 32
   registerReadCommands(program);
   registerAdminCommands(program);
   registerDrillCommand(program);
+  registerLabCommand(program);
+  // An identity given but unusable is refused by every command, not only by those that record it.
+  program.hook('preAction', (_p, action) => {
+    const as = action.optsWithGlobals<{ as?: string }>().as;
+    if (as !== undefined) checkIdentity(as, '--as');
+  });
+  guardMissingValues(program);
   return program;
+}
+
+/** The long and short flags of the options of `cmd` and its ancestors that require a value. */
+function commandValueFlags(cmd: Command): string[] {
+  const flags: string[] = [];
+  for (let c: Command | null = cmd; c !== null; c = c.parent) {
+    for (const o of c.options) if (o.required) flags.push(...[o.long, o.short].filter((f): f is string => f !== undefined));
+  }
+  return flags;
+}
+
+/**
+ * Before commander parses a subcommand's words, refuses an option that takes a
+ * value followed by another option (`--device --help`, `--tenant --yes`,
+ * `--out --json`): the command's own options, the global ones and, for plan,
+ * run and drill, the playbook's inputs.
+ */
+function guardMissingValues(cmd: Command): void {
+  if (cmd.commands.length === 0) return;
+  cmd.hook('preSubcommand', (parent, sub) => {
+    const words = parent.args.slice(1);
+    const flags = commandValueFlags(sub);
+    if (['plan', 'run', 'drill'].includes(sub.name())) {
+      const named = PLAYBOOKS.filter((p) => p.id === words[0]);
+      // Without a playbook id (drill's default), any playbook's inputs may follow.
+      for (const p of named.length > 0 ? named : PLAYBOOKS) flags.push(...valueFlags(p));
+    }
+    refuseMissingValues(words, new Set(flags));
+  });
+  for (const c of cmd.commands) guardMissingValues(c);
 }
 
 /** Runs the CLI; never throws: user errors become a message and an exit code, never a stack trace. */

@@ -47,9 +47,39 @@ export function parseInputArgs(p: AnyPlaybook, args: readonly string[]): Record<
     }
     const value = eq === -1 ? args[++i] : arg.slice(eq + 1);
     if (value === undefined) throw new FirebreakError('USAGE', `${flag} needs a value`);
+    if (eq === -1 && looksLikeOption(value)) throw missingValue(flag, value);
     input[field.name] = value;
   }
   return input;
+}
+
+/** A word that is an option, not a value: `--help`, `--yes`, `-y` (a negative number stays a value). */
+function looksLikeOption(word: string): boolean {
+  return word.startsWith('--') || /^-[a-zA-Z]$/.test(word);
+}
+
+function missingValue(flag: string, next: string): FirebreakError {
+  return new FirebreakError('USAGE', `${flag} needs a value, but the next word is the option "${next}" (write ${flag}=<value> for a value that starts with -)`);
+}
+
+/**
+ * Refuses a value-taking option directly followed by another option
+ * (`--device --help`, `--tenant --yes`). It runs before commander parses the
+ * words: commander would otherwise act on `--help` or `--yes` and leave the
+ * option without its value, printing help or approving a run the operator
+ * never finished typing.
+ */
+export function refuseMissingValues(words: readonly string[], valueFlags: ReadonlySet<string>): void {
+  for (let i = 0; i < words.length - 1; i++) {
+    const word = words[i] ?? '';
+    const next = words[i + 1] ?? '';
+    if (valueFlags.has(word) && looksLikeOption(next)) throw missingValue(word, next);
+  }
+}
+
+/** The flags of a playbook's inputs that take a value (every input but a boolean). */
+export function valueFlags(p: AnyPlaybook): string[] {
+  return inputFields(p).filter((f) => !f.boolean).map((f) => f.flag);
 }
 
 /** Lets a command accept a playbook's own flags after its name. */

@@ -30,6 +30,49 @@ export interface LabOptions {
   readonly reenrollTimeout?: string;
   /** The provider CA is kept offline (no API): its steps become manual. */
   readonly providerOffline?: boolean;
+  /**
+   * `fixed`: the documented lab credentials ({@link FIXED_LAB_CREDENTIALS}),
+   * for `firebreak lab up`, where a person points their own tools at the lab.
+   * Default `random`: new passwords each start, as drills and tests use.
+   */
+  readonly credentials?: 'random' | 'fixed';
+  /** First line of the generated firebreak.yaml: who wrote it. */
+  readonly generatedBy?: string;
+}
+
+/** A simulator's login: a user name (or provisioner) and its password. */
+export interface LabLogin { readonly username: string; readonly password: string }
+
+export interface LabCredentials {
+  readonly thingsboard: LabLogin;
+  readonly hawkbit: LabLogin;
+  /** The tenant Sub-CA's JWK provisioner. */
+  readonly stepCa: LabLogin;
+  /** The provider CA's provisioner that signs Sub-CAs. */
+  readonly providerCa: LabLogin;
+}
+
+/**
+ * The lab's fixed credentials (docs/lab.md): the vendors' own demo logins
+ * where they have one (ThingsBoard's demo tenant administrator, hawkBit's
+ * default admin), so tutorials and tools work unchanged. Lab only: nothing
+ * outside a lab accepts them.
+ */
+export const FIXED_LAB_CREDENTIALS: LabCredentials = {
+  thingsboard: { username: 'tenant@thingsboard.org', password: 'tenant' },
+  hawkbit: { username: 'admin', password: 'admin' },
+  stepCa: { username: 'firebreak', password: 'firebreak-lab' },
+  providerCa: { username: 'sub-ca-signer', password: 'firebreak-lab' },
+};
+
+function randomCredentials(tenant: string): LabCredentials {
+  const pw = () => randomBytes(18).toString('base64url');
+  return {
+    thingsboard: { username: `tenant@${tenant}.lab`, password: pw() },
+    hawkbit: { username: 'firebreak', password: pw() },
+    stepCa: { username: 'firebreak', password: pw() },
+    providerCa: { username: 'sub-ca-signer', password: pw() },
+  };
 }
 
 export interface Lab {
@@ -44,6 +87,8 @@ export interface Lab {
   readonly wireguard: Executor;
   /** The lab database, when started. */
   readonly postgres: LabDatabase | undefined;
+  /** The simulators' logins (also in the generated firebreak.yaml). */
+  readonly credentials: LabCredentials;
   stop(): Promise<void>;
 }
 
@@ -65,9 +110,8 @@ export async function startLab(o: LabOptions): Promise<Lab> {
   const certs = await Promise.all(devices.map((d) => issueDeviceCert(pki.subCa, d)));
   certs.forEach((c, i) => { writeFileSync(join(o.dir, `${devices[i] ?? ''}.crt`), c.toString('pem')); });
 
-  const caPassword = randomBytes(18).toString('base64url');
-  const tbPassword = randomBytes(18).toString('base64url');
-  const hbPassword = randomBytes(18).toString('base64url');
+  const credentials = o.credentials === 'fixed' ? FIXED_LAB_CREDENTIALS : randomCredentials(tenant);
+  const { stepCa: ca, providerCa: provider, thingsboard: tb, hawkbit: hb } = credentials;
   const sims = { faults: o.faults ?? {}, seed };
   // The tenant CA's own files, as its host keeps them; the tenant CA (simulator) reads them like step-ca does.
   const caDir = join(o.dir, 'tenant-ca');
@@ -76,15 +120,14 @@ export async function startLab(o: LabOptions): Promise<Lab> {
   writeFileSync(subCaFiles.certFile, `${pki.subCa.pem.trim()}\n${pki.provider.pem.trim()}\n`, { mode: 0o644 });
   writeFileSync(subCaFiles.keyFile, exportKeyPem(pki.subCa), { mode: 0o600 });
   writeFileSync(join(o.dir, 'provider_ca.crt'), pki.provider.pem);
-  const providerPassword = randomBytes(18).toString('base64url');
   const [stepCa, providerCa, thingsboard, hawkbit] = await Promise.all([
-    startStepCaSim({ ca: pki.subCa, caFiles: subCaFiles, provisioner: 'firebreak', password: caPassword, ...sims }),
-    startStepCaSim({ ca: pki.provider, issues: 'intermediate', provisioner: 'sub-ca-signer', password: providerPassword, ...sims, seed: seed + 3 }),
+    startStepCaSim({ ca: pki.subCa, caFiles: subCaFiles, provisioner: ca.username, password: ca.password, ...sims }),
+    startStepCaSim({ ca: pki.provider, issues: 'intermediate', provisioner: provider.username, password: provider.password, ...sims, seed: seed + 3 }),
     startThingsboardSim({
-      username: `tenant@${tenant}.lab`, password: tbPassword, devices: devices.map((name, i) => ({ name, type: 'sensor', telemetry: { temperature: String(20 + (i % 7)), firmware: '1.4.2', rssi: String(-60 - (i % 20)) } })), ...sims, seed: seed + 1,
+      username: tb.username, password: tb.password, devices: devices.map((name, i) => ({ name, type: 'sensor', telemetry: { temperature: String(20 + (i % 7)), firmware: '1.4.2', rssi: String(-60 - (i % 20)) } })), ...sims, seed: seed + 1,
       deviceAgent: enrollmentAgent({ offline: o.offlineDevices ?? new Set(), ...(o.deviceCaTrust === undefined ? {} : { caTrust: o.deviceCaTrust }) }),
     }),
-    startHawkbitSim({ username: 'firebreak', password: hbPassword, targets: devices.map((controllerId, i) => ({ controllerId, ipAddress: `10.8.${Math.floor((i + 2) / 250)}.${((i + 2) % 250) + 1}` })), ...sims, seed: seed + 2 }),
+    startHawkbitSim({ username: hb.username, password: hb.password, targets: devices.map((controllerId, i) => ({ controllerId, ipAddress: `10.8.${Math.floor((i + 2) / 250)}.${((i + 2) % 250) + 1}` })), ...sims, seed: seed + 2 }),
   ]);
 
   const server = wgKeyPair();
@@ -103,35 +146,36 @@ export async function startLab(o: LabOptions): Promise<Lab> {
   await wg.exec({ argv: ['wg-quick', 'save', 'wg0'] });
 
   const config = {
-    version: 1, lab: true, stateDir: 'state',
+    version: 1, lab: true, labConfigFile: join(o.dir, 'firebreak.yaml'), stateDir: 'state',
     engine: { concurrency: 8, rateLimits: { 'step-ca': 200, thingsboard: 200, hawkbit: 200 } },
     executors: { 'lab-wireguard': { kind: 'lab-wireguard', stateFile, confDir: o.dir } },
     tenants: {
       [tenant]: {
-        stepCa: { url: stepCa.url, caCertFile: join(o.dir, 'sub_ca.crt'), provisioner: 'firebreak', provisionerPassword: { value: caPassword } },
+        stepCa: { url: stepCa.url, caCertFile: join(o.dir, 'sub_ca.crt'), provisioner: ca.username, provisionerPassword: { value: ca.password } },
         // The lab's tenant CA re-reads its files when they change: its "restart" has nothing left to do.
         subCa: { executor: 'local', ...subCaFiles, restart: { kind: 'command', argv: ['true'] }, reenroll: { concurrency: 16, timeout: o.reenrollTimeout ?? '10s', pollInterval: '100ms' } },
         wireguard: { interface: 'wg0', executor: 'lab-wireguard', peersJson: { path: join(o.dir, 'cdm_peers.json'), executor: 'lab-wireguard' }, persist: 'wg-quick-save', configFile: join(o.dir, 'wg0.conf') },
-        thingsboard: { url: thingsboard.url, username: `tenant@${tenant}.lab`, password: { value: tbPassword } },
-        hawkbit: { url: hawkbit.url, username: 'firebreak', password: { value: hbPassword } },
+        thingsboard: { url: thingsboard.url, username: tb.username, password: { value: tb.password } },
+        hawkbit: { url: hawkbit.url, username: hb.username, password: { value: hb.password } },
       },
     },
   };
   const postgres = o.postgres === undefined || o.postgres === false ? undefined : await startLabDatabase(join(o.dir, 'postgres'), o.postgres === true ? undefined : o.postgres);
   Object.assign(config, {
     provider: {
-      stepCa: { url: providerCa.url, caCertFile: join(o.dir, 'provider_ca.crt'), provisioner: 'sub-ca-signer', provisionerPassword: { value: providerPassword }, ...(o.providerOffline === true ? { offline: true } : {}) },
+      stepCa: { url: providerCa.url, caCertFile: join(o.dir, 'provider_ca.crt'), provisioner: provider.username, provisionerPassword: { value: provider.password }, ...(o.providerOffline === true ? { offline: true } : {}) },
       ...(postgres === undefined ? {} : { timescaledb: postgres.config }),
     },
   });
   const configPath = join(o.dir, 'firebreak.yaml');
-  writeFileSync(configPath, `# Generated by firebreak drill: a lab configuration (lab: true allows inline secrets and http).\n${stringify(config)}`, { mode: 0o600 });
+  writeFileSync(configPath, `# Generated by ${o.generatedBy ?? 'firebreak drill'}: a lab configuration (lab: true allows inline secrets and http).\n${stringify(config)}`, { mode: 0o600 });
   return {
     dir: o.dir, configPath, tenant, devices,
     simulators: { 'step-ca': stepCa, 'provider-ca': providerCa, thingsboard, hawkbit },
     subCaFiles,
     wireguard: wg,
     postgres,
+    credentials,
     stop: async () => { await postgres?.stop(); await Promise.all([stepCa.stop(), providerCa.stop(), thingsboard.stop(), hawkbit.stop()]); },
   };
 }

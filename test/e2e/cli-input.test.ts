@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { labFor, run } from './cli-helpers.ts';
 import { parse, stringify } from 'yaml';
 
+const DEVICE = ['device-compromise', '--tenant', 'acme', '--device', 'device-001'];
+
 test('bad input is refused with a clear message, the right exit code, and nothing changed', async (t) => {
   const lab = await labFor(t);
   const c = ['--config', lab.configPath];
@@ -107,6 +109,11 @@ test('--help teaches with examples; NO_COLOR output has no escape codes; --versi
   const runHelp = await run(['run', '--help']);
   assert.match(runHelp.stdout, /Examples:\n {2}firebreak run device-compromise --tenant acme --device device-001/);
   assert.match(runHelp.stdout, /--device <value> +device id/);
+  for (const cmd of [['resume'], ['approve'], ['audit', 'export'], ['lab', 'up'], ['drill'], ['plan']]) {
+    const h = await run([...cmd, '--help']);
+    assert.equal(h.code, 0, cmd.join(' '));
+    assert.match(h.stdout, new RegExp(`Examples:\n {2}(\\S+=\\S+ )?firebreak ${cmd.join(' ')}`), `${cmd.join(' ')} --help teaches by example`);
+  }
   assert.ok(!help.stdout.includes('\u001b['));
   assert.match((await run(['--version'])).stdout, /^\d+\.\d+\.\d+/);
 });
@@ -139,4 +146,57 @@ test('a gateway without `wg` stops the run before anything changes; a CA that do
   assert.match(failures['revoke-certificate'] ?? '', /step-ca at http:\/\/127\.0\.0\.1:9 is unreachable .*ECONNREFUSED/);
   assert.equal(lab.simulators.thingsboard.calls().filter((x) => x.method === 'DELETE' && x.status === 200).length, 1, 'ThingsBoard device deleted');
   assert.equal(lab.simulators.hawkbit.calls().filter((x) => x.method === 'DELETE' && x.status < 300).length, 1, 'hawkBit target deleted');
+});
+
+test('an identity must name someone: empty, blank or control-character --as and $FIREBREAK_USER are refused before anything is recorded', async (t) => {
+  const lab = await labFor(t);
+  const c = ['--config', lab.configPath];
+  const cases: [string[], Record<string, string>, RegExp][] = [
+    [['--as', '', 'run', ...DEVICE, '--yes'], {}, /--as is empty/],
+    [['--as', '   ', 'run', ...DEVICE, '--yes'], {}, /--as is only whitespace/],
+    [['--as', 'bob\u0007', 'run', ...DEVICE, '--yes'], {}, /--as contains a control or invisible formatting character/],
+    [['--as', 'bob\u202e', 'run', ...DEVICE, '--yes'], {}, /--as contains a control or invisible formatting character/],
+    [['--as', ' bob', 'run', ...DEVICE, '--yes'], {}, /--as has leading or trailing whitespace/],
+    [['--as=', 'runs'], {}, /--as is empty/],
+    [['run', ...DEVICE, '--yes'], { FIREBREAK_USER: '' }, /\$FIREBREAK_USER is empty/],
+    [['run', ...DEVICE, '--yes'], { FIREBREAK_USER: '\t\n' }, /\$FIREBREAK_USER is only whitespace/],
+    [['run', ...DEVICE, '--yes'], { FIREBREAK_USER: 'al\u001bice' }, /\$FIREBREAK_USER contains a control/],
+  ];
+  for (const [args, env, message] of cases) {
+    const r = await run([...c, ...args], { env });
+    assert.equal(r.code, 2, `${JSON.stringify(args)} ${JSON.stringify(env)}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.match(r.stderr, /names who acts/);
+  }
+  const runs = JSON.parse((await run([...c, 'runs', '--json'])).stdout) as unknown[];
+  assert.equal(runs.length, 0, 'no run was started');
+  assert.equal(lab.simulators.thingsboard.calls().filter((x) => x.method === 'DELETE').length, 0);
+});
+
+test('an option that takes a value refuses another option in its place (--device --help, --tenant --yes) instead of acting on it', async (t) => {
+  const lab = await labFor(t);
+  const c = ['--config', lab.configPath];
+  const cases: string[][] = [
+    ['plan', 'device-compromise', '--tenant', 'acme', '--device', '--help'],
+    ['run', 'device-compromise', '--tenant', 'acme', '--device', '--help'],
+    ['plan', 'device-compromise', '--device', 'device-001', '--tenant', '--yes'],
+    ['run', 'device-compromise', '--tenant', '--yes', '--device', 'device-001'],
+    ['run', 'device-compromise', '--device', 'device-001', '--tenant', '-y'],
+    ['drill', 'device-compromise', '--device', '--help'],
+    ['approve', 'run-x', '--note', '--reject'],
+  ];
+  for (const args of cases) {
+    const r = await run([...c, ...args]);
+    const i = args.findIndex((a, k) => k > 0 && (args[k + 1] ?? '').startsWith('-') && a.startsWith('--'));
+    const [flag, next] = [args[i] ?? '', args[i + 1] ?? ''];
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    assert.equal(r.stderr.split('\n')[0], `firebreak: ${flag} needs a value, but the next word is the option "${next}" (write ${flag}=<value> for a value that starts with -)`, args.join(' '));
+    assert.doesNotMatch(r.stdout, /Usage:/, 'no help printed');
+  }
+  const runs = JSON.parse((await run([...c, 'runs', '--json'])).stdout) as unknown[];
+  assert.equal(runs.length, 0, 'no run was started by a --yes that was meant as a value');
+  // The explicit form still passes a value that starts with dashes on to the playbook (which then refuses the unknown device).
+  const explicit = await run([...c, 'plan', 'device-compromise', '--tenant=acme', '--device=--help']);
+  assert.equal(explicit.code, 4, explicit.stderr);
+  assert.match(explicit.stderr, /device "--help" is unknown to tenant acme/);
 });

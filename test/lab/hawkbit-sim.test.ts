@@ -38,6 +38,9 @@ test('hawkBit target list: q (FIQL/RSQL) and sort as hawkBit reads them, hawkBit
   assert.deepEqual((await bad('?sort=name'))[1], 'hawkbit.server.error.rest.param.sortParamSyntax');
   assert.deepEqual((await bad('?sort=name:UP'))[1], 'hawkbit.server.error.rest.param.invalidDirection');
   assert.deepEqual((await bad('?sort=secret:ASC'))[1], 'hawkbit.server.error.rest.param.invalidField');
+  // Built-in object properties are not fields either.
+  assert.deepEqual((await bad(q('constructor==x')))[1], 'hawkbit.server.error.rest.param.rsqlInvalidField');
+  assert.deepEqual((await bad('?sort=constructor:ASC'))[1], 'hawkbit.server.error.rest.param.invalidField');
   for (const p of ['?offset=abc', '?limit=0.5', '?limit=2147483648', '?offset=1e3']) {
     assert.deepEqual(await bad(p), [400, 'hawkbit.server.error.rest.body.notReadable', 'org.eclipse.hawkbit.rest.exception.MessageNotReadableException'], p);
   }

@@ -1,9 +1,13 @@
 /**
- * hawkBit's `q` (FIQL/RSQL, as the rsql-parser hawkBit uses reads it) and
+ * hawkBit's `q` (FIQL/RSQL, parsed by @rsql/parser, which reads the grammar of
+ * the rsql-parser hawkBit uses: `;`/`and`, `,`/`or`, quoting, whitespace) and
  * `sort` (`field:ASC|DESC`, comma-separated) on targets, for the lab.
  * Field names are hawkBit's TargetFields, case-insensitive; a bad query or
  * sort is a `QueryError` carrying hawkBit's ExceptionInfo.
  */
+
+import type { ExpressionNode } from '@rsql/ast';
+import { parse } from '@rsql/parser';
 
 type Target = Readonly<Record<string, unknown>>;
 
@@ -27,75 +31,41 @@ const FIELDS: Readonly<Record<string, string | null>> = {
 
 const syntax = (why: string) => new QueryError('org.eclipse.hawkbit.repository.exception.RSQLParameterSyntaxException', 'hawkbit.server.error.rest.param.rsqlParamSyntax', `The given search parameter is not well formed: ${why}`);
 
-function field(selector: string): string | null {
-  const base = selector.toLowerCase().split('.')[0] ?? '';
-  if (!(base in FIELDS)) {
-    throw new QueryError('org.eclipse.hawkbit.repository.exception.RSQLParameterUnsupportedFieldException', 'hawkbit.server.error.rest.param.rsqlInvalidField',
-      `The given search parameter field {${selector}} does not exist, must be one of the following fields ${JSON.stringify(Object.keys(FIELDS).map((k) => k.toUpperCase()))}`);
-  }
-  return FIELDS[base] ?? null;
-}
+/** The property a TargetFields name reads; undefined: no such field (own keys only, so `constructor` is none). */
+const field = (name: string): string | null | undefined => (Object.hasOwn(FIELDS, name.toLowerCase()) ? FIELDS[name.toLowerCase()] : undefined);
 
-type Node = { readonly op: 'and' | 'or'; readonly children: readonly Node[] } | { readonly op: 'cmp'; readonly prop: string | null; readonly cmp: string; readonly args: readonly string[] };
-
+/** rsql-parser's default operators (all hawkBit accepts) → how the lab compares; any other `=x=` is refused while parsing. */
 const OPERATORS: Readonly<Record<string, string>> = { '==': '==', '!=': '!=', '=lt=': '<', '<': '<', '=le=': '<=', '<=': '<=', '=gt=': '>', '>': '>', '=ge=': '>=', '>=': '>=', '=in=': 'in', '=out=': 'out' };
 
-/** A recursive-descent reader of RSQL: or := and (',' and)*; and := term (';' term)*; term := '(' or ')' | selector op args. */
-function parse(q: string): Node {
-  let i = 0;
-  const peek = () => q[i];
-  const unreserved = () => {
-    const m = /^[^"'();,=!~<> ]+/.exec(q.slice(i));
-    if (m === null) throw syntax(`expected a name or value at position ${i}`);
-    i += m[0].length;
-    return m[0];
-  };
-  const value = (): string => {
-    const quote = peek();
-    if (quote !== '"' && quote !== '\'') return unreserved();
-    let out = '';
-    for (i++; i < q.length && q[i] !== quote; i++) out += q[i] === '\\' ? (q[++i] ?? '') : (q[i] ?? '');
-    if (i >= q.length) throw syntax('unterminated quoted value');
-    i++;
-    return out;
-  };
-  const comparison = (): Node => {
-    const selector = unreserved();
-    const m = /^(=[a-z]*=|==|!=|<=|>=|<|>)/.exec(q.slice(i));
-    const op = m === null ? undefined : OPERATORS[m[0]];
-    if (m === null || op === undefined) throw syntax(`unknown or missing operator after ${selector}`);
-    i += m[0].length;
-    const args: string[] = [];
-    if (peek() === '(') {
-      i++;
-      args.push(value());
-      while (peek() === ',') { i++; args.push(value()); }
-      if (peek() !== ')') throw syntax('unclosed argument list');
-      i++;
-    } else {
-      args.push(value());
+type Predicate = (t: Target) => boolean;
+
+/**
+ * The AST as a predicate. rsql-parser refuses an unknown operator, or several
+ * arguments to a single-value one, while parsing (both RSQLParameterSyntaxException),
+ * before hawkBit's visitor ever looks at a field: so syntax problems anywhere
+ * win over the first unknown field, which is thrown once the walk is done.
+ */
+function compile(tree: ExpressionNode): Predicate {
+  let unknown: string | undefined;
+  const walk = (n: ExpressionNode): Predicate => {
+    if (n.type === 'LOGIC') {
+      const [l, r] = [walk(n.left), walk(n.right)];
+      return n.operator === ';' || n.operator === 'and' ? (t) => l(t) && r(t) : (t) => l(t) || r(t);
     }
-    if ((op !== 'in' && op !== 'out') && args.length !== 1) throw syntax(`${m[0]} takes one argument`);
-    return { op: 'cmp', prop: field(selector), cmp: op, args };
+    const cmp = OPERATORS[n.operator];
+    const args = typeof n.right.value === 'string' ? [n.right.value] : n.right.value;
+    if (cmp === undefined) throw syntax(`unknown operator ${n.operator}`);
+    if (cmp !== 'in' && cmp !== 'out' && args.length !== 1) throw syntax(`${n.operator} takes one argument`);
+    const prop = field(n.left.selector.split('.')[0] ?? ''); // `attribute.key`, `assignedDS.name`: the field is the first part
+    if (prop === undefined) unknown ??= n.left.selector;
+    return (t) => matches(prop === null || prop === undefined ? undefined : t[prop], cmp, args);
   };
-  const term = (): Node => {
-    if (peek() !== '(') return comparison();
-    i++;
-    const inner = or();
-    if (peek() !== ')') throw syntax('unclosed parenthesis');
-    i++;
-    return inner;
-  };
-  const list = (sep: string, op: 'and' | 'or', next: () => Node): Node => {
-    const children = [next()];
-    while (peek() === sep) { i++; children.push(next()); }
-    return children.length === 1 ? children[0] as Node : { op, children };
-  };
-  const and = () => list(';', 'and', term);
-  const or = (): Node => list(',', 'or', and);
-  const tree = or();
-  if (i !== q.length) throw syntax(`unexpected '${q[i] ?? ''}' at position ${i}`);
-  return tree;
+  const p = walk(tree);
+  if (unknown !== undefined) {
+    throw new QueryError('org.eclipse.hawkbit.repository.exception.RSQLParameterUnsupportedFieldException', 'hawkbit.server.error.rest.param.rsqlInvalidField',
+      `The given search parameter field {${unknown}} does not exist, must be one of the following fields ${JSON.stringify(Object.keys(FIELDS).map((k) => k.toUpperCase()))}`);
+  }
+  return p;
 }
 
 function like(actual: string, pattern: string): boolean {
@@ -119,21 +89,25 @@ function compare(actual: unknown, cmp: string, arg: string): boolean {
   return like(s, arg); // == (strings compared case-insensitively, `*` a wildcard, as hawkBit's LIKE on upper-cased values)
 }
 
-function matches(t: Target, n: Node): boolean {
-  if (n.op !== 'cmp') return n.op === 'and' ? n.children.every((c) => matches(t, c)) : n.children.some((c) => matches(t, c));
-  const actual = n.prop === null ? undefined : t[n.prop];
+function matches(actual: unknown, cmp: string, args: readonly string[]): boolean {
   const present = actual !== undefined && actual !== null;
-  if (n.cmp === 'in') return present && n.args.some((a) => compare(actual, '==', a));
-  if (n.cmp === 'out') return !present || !n.args.some((a) => compare(actual, '==', a));
-  if (n.cmp === '!=') return !present || !compare(actual, '==', n.args[0] ?? '');
-  return present && compare(actual, n.cmp, n.args[0] ?? '');
+  if (cmp === 'in') return present && args.some((a) => compare(actual, '==', a));
+  if (cmp === 'out') return !present || !args.some((a) => compare(actual, '==', a));
+  if (cmp === '!=') return !present || !compare(actual, '==', args[0] ?? '');
+  return present && compare(actual, cmp, args[0] ?? '');
 }
 
 /** The targets `q` selects (all when it is absent or empty). */
 export function filterTargets(targets: readonly Target[], q: string | undefined): Target[] {
   if (q === undefined || q.trim() === '') return [...targets];
-  const tree = parse(q);
-  return targets.filter((t) => matches(t, tree));
+  let tree: ExpressionNode;
+  try {
+    tree = parse(q);
+  } catch (e) {
+    // @rsql/parser throws a SyntaxError naming the position, as rsql-parser's ParseException does.
+    throw syntax(e instanceof Error ? e.message : String(e));
+  }
+  return targets.filter(compile(tree));
 }
 
 /** A scalar property as sortable text (the lab's targets hold strings, numbers and booleans). */
@@ -146,7 +120,7 @@ export function sortTargets(targets: readonly Target[], sort: string | undefined
     const bits = part.trim().split(':');
     if (bits.length !== 2) throw new QueryError('org.eclipse.hawkbit.repository.exception.SortParameterSyntaxErrorException', 'hawkbit.server.error.rest.param.sortParamSyntax', 'The given sort parameter is not well formed');
     const [name = '', dir = ''] = bits;
-    const prop = FIELDS[name.trim().toLowerCase()];
+    const prop = field(name.trim());
     if (prop === undefined || prop === null) throw new QueryError('org.eclipse.hawkbit.repository.exception.SortParameterUnsupportedFieldException', 'hawkbit.server.error.rest.param.invalidField', 'The given sort parameter field does not exist');
     const d = dir.trim().toUpperCase();
     if (d !== 'ASC' && d !== 'DESC') throw new QueryError('org.eclipse.hawkbit.repository.exception.SortParameterUnsupportedDirectionException', 'hawkbit.server.error.rest.param.invalidDirection', 'The given sort parameter direction does not exist');

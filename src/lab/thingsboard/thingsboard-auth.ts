@@ -1,4 +1,5 @@
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { VendorErrors } from '../lab-server.ts';
 
@@ -34,39 +35,55 @@ const LOGIN_PATHS = new Set(['/api/auth/login', '/api/auth/token']);
 export function createTbAuth(o: TbAuthOptions) {
   const secret = randomBytes(64);
   const userId = randomUUID();
-  const issued = new Map<string, { expMs: number; refresh: boolean }>();
+  // exp/iat are whole seconds (RFC 7519); the simulator keeps each token's exact instant so short test lifetimes work.
+  const expiresAt = new Map<string, number>();
   const ttl = o.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS;
   const refreshTtl = o.refreshTtlMs ?? DEFAULT_REFRESH_TTL_MS;
 
-  const sign = (claims: Record<string, unknown>, lifetimeMs: number, refresh: boolean): string => {
+  const sign = async (claims: JWTPayload, lifetimeMs: number): Promise<string> => {
     const now = Date.now();
     const expMs = now + lifetimeMs;
-    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-    // exp/iat are seconds (RFC 7519); the simulator keeps the exact instant so short test lifetimes work.
-    const head = `${b64({ alg: 'HS512' })}.${b64({ ...claims, iss: 'thingsboard.io', iat: Math.floor(now / 1000), exp: Math.floor(expMs / 1000) })}`;
-    const token = `${head}.${createHmac('sha512', secret).update(head).digest('base64url')}`;
-    issued.set(token, { expMs, refresh });
+    const token = await new SignJWT(claims).setProtectedHeader({ alg: 'HS512' }).setIssuer('thingsboard.io')
+      .setIssuedAt(Math.floor(now / 1000)).setExpirationTime(Math.floor(expMs / 1000)).sign(secret);
+    expiresAt.set(token, expMs);
     return token;
   };
-  const pair = () => {
+  const pair = async () => {
     const sessionId = randomUUID();
     return {
-      token: sign({ sub: o.username, userId, scopes: ['TENANT_ADMIN'], sessionId, enabled: true, isPublic: false, tenantId: TENANT_ID.id, customerId: TENANT_ID.id }, ttl, false),
-      refreshToken: sign({ sub: o.username, userId, scopes: ['REFRESH_TOKEN'], sessionId, isPublic: false, jti: randomUUID() }, refreshTtl, true),
+      token: await sign({ sub: o.username, userId, scopes: ['TENANT_ADMIN'], sessionId, enabled: true, isPublic: false, tenantId: TENANT_ID.id, customerId: TENANT_ID.id }, ttl),
+      refreshToken: await sign({ sub: o.username, userId, scopes: ['REFRESH_TOKEN'], sessionId, isPublic: false, jti: randomUUID() }, refreshTtl),
     };
   };
 
+  /** A token this simulator signed (HS512, its issuer): whether it is a refresh token and has expired; undefined for anything else. */
+  const verify = async (token: string | undefined): Promise<{ refresh: boolean; expired: boolean } | undefined> => {
+    if (token === undefined) return undefined;
+    const kind = (p: JWTPayload) => Array.isArray(p['scopes']) && p['scopes'].includes('REFRESH_TOKEN');
+    try {
+      // jose checks exp in whole seconds: a second's tolerance leaves the decision to the exact instant.
+      const { payload } = await jwtVerify(token, secret, { algorithms: ['HS512'], issuer: 'thingsboard.io', clockTolerance: 1 });
+      return { refresh: kind(payload), expired: (expiresAt.get(token) ?? 0) <= Date.now() };
+    } catch (e) {
+      return e instanceof errors.JWTExpired ? { refresh: kind(e.payload), expired: true } : undefined;
+    }
+  };
+  /** The security filter's verdict, worked out (asynchronously, as jose verifies) before any route or error handler reads it. */
+  const verdicts = new WeakMap<FastifyRequest, Awaited<ReturnType<typeof verify>>>();
+
   /** The security filter on every other /api path: X-Authorization (or Authorization) Bearer, an access token that has not expired. */
   const check = (req: FastifyRequest): Check => {
-    const header = req.headers['x-authorization'] ?? req.headers.authorization;
-    const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : undefined;
-    const t = token === undefined ? undefined : issued.get(token);
-    if (t !== undefined && !t.refresh && t.expMs > Date.now()) return { ok: true };
+    const t = verdicts.get(req);
+    if (t !== undefined && !t.refresh && !t.expired) return { ok: true };
     if (t !== undefined && !t.refresh) return { ok: false, body: errorJson(401, 'Token has expired', 11) };
     return { ok: false, body: errorJson(401, 'Authentication failed', 10) };
   };
 
   const routes = (app: FastifyInstance) => {
+    app.addHook('onRequest', async (req) => {
+      const header = req.headers['x-authorization'] ?? req.headers.authorization;
+      verdicts.set(req, await verify(typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : undefined));
+    });
     app.post('/api/auth/login', async (req, reply) => {
       const b = req.body as { username?: unknown; password?: unknown } | undefined;
       // Blank credentials: AuthenticationServiceException ("Authentication failed"); wrong ones: BadCredentialsException.
@@ -79,11 +96,11 @@ export function createTbAuth(o: TbAuthOptions) {
     app.post('/api/auth/token', async (req, reply) => {
       const b = req.body as { refreshToken?: unknown } | undefined;
       const raw = typeof b === 'object' && b !== null && typeof b.refreshToken === 'string' ? b.refreshToken : undefined;
-      const t = raw === undefined ? undefined : issued.get(raw);
+      const t = await verify(raw);
       // An unparsable or foreign token is a BadCredentialsException ("Invalid JWT token"), an expired one JwtExpiredTokenException.
       if (t === undefined) return reply.code(401).send(errorJson(401, 'Invalid username or password', 10));
       if (!t.refresh) return reply.code(401).send(errorJson(401, 'Authentication failed', 10));
-      if (t.expMs <= Date.now()) return reply.code(401).send(errorJson(401, 'Token has expired', 11));
+      if (t.expired) return reply.code(401).send(errorJson(401, 'Token has expired', 11));
       return pair();
     });
   };
