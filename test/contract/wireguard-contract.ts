@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Executor } from '../../src/connectors/executor/executor-types.ts';
 import { createWireguardClient } from '../../src/connectors/wireguard/wireguard-client.ts';
 import { parseDump } from '../../src/connectors/wireguard/wg-dump.ts';
 import { wgKeyPair } from '../../src/lab/wireguard/wireguard-standin.ts';
+import { Secret } from '../../src/lib/secret.ts';
 
 export interface WireguardTarget {
   readonly executor: Executor;
@@ -47,6 +50,16 @@ export async function wireguardContract(target: WireguardTarget): Promise<void> 
   await client.persistRemoval(victim);
   assert.equal(await client.configHasPeer(victim), false, 'the saved configuration no longer has the peer');
   assert.equal(await client.configHasPeer(target.peers[1]?.publicKey ?? ''), true, 'and still has the others');
+  // A rejected plan's compensation: the peer back with its allowed IPs, keepalive and preshared key (on stdin), then saved again.
+  const psk = wgKeyPair().privateKey;
+  const restored = { publicKey: victim, allowedIps: ['10.99.0.7/32'], endpoint: null, persistentKeepalive: 25, presharedKey: new Secret(psk) };
+  assert.deepEqual(await client.restorePeer(restored), { alreadyPresent: false });
+  const back = await client.findPeer(victim);
+  assert.deepEqual([back?.allowedIps, back?.persistentKeepalive, back?.presharedKey?.reveal()], [['10.99.0.7/32'], 25, psk]);
+  assert.deepEqual(readdirSync(dirname(target.confFile)).filter((f) => f.startsWith('.firebreak-psk-')), [], 'the preshared key file was removed');
+  assert.deepEqual(await client.restorePeer(restored), { alreadyPresent: true });
+  await client.persistRestore(restored);
+  assert.equal(await client.configHasPeer(victim), true, 'the saved configuration has the peer again');
   const missingIface = createWireguardClient({ iface: 'fbnope0', persist: 'wg-quick-save' }, { executor: ex });
   await assert.rejects(missingIface.peers(), /WireGuard interface fbnope0 on .* does not exist/);
 }

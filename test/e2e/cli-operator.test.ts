@@ -5,20 +5,13 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { labFor, run } from './cli-helpers.ts';
+import { crashWhenStarted } from '../helpers/crash-run.ts';
 import type { Lab } from '../../src/lab/lab.ts';
-
-const KILL_IN_STEP = fileURLToPath(new URL('./fixtures/kill-in-step.ts', import.meta.url));
 
 /** A run of device-compromise (started without --yes) whose plan step was in flight at a SIGKILL. */
 async function killedWhilePlanning(lab: Lab, device: string): Promise<string> {
-  const child = spawn(process.execPath, [KILL_IN_STEP, lab.configPath, 'plan', 'device-compromise', JSON.stringify({ tenant: 'acme', device })], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-  const signal = await new Promise<NodeJS.Signals | null>((resolve) => { child.on('close', (_c, s) => { resolve(s); }); });
+  const { runId, signal, stdout, stderr } = await crashWhenStarted(lab.configPath, 'plan', 'device-compromise', { tenant: 'acme', device });
   assert.equal(signal, 'SIGKILL', `the process died with the plan in flight: ${stdout}${stderr}`);
-  const runId = stdout.split('\n')[0] ?? '';
   assert.match(runId, /^run-/);
   return runId;
 }

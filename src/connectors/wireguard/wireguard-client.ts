@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { dirname } from 'node:path/posix';
 import { FirebreakError } from '../../lib/errors.ts';
 import type { Secret } from '../../lib/secret.ts';
 import type { Executor, ExecResult } from '../executor/executor-types.ts';
@@ -19,7 +21,7 @@ export interface WireguardClient {
   persistRemoval(publicKey: string, signal?: AbortSignal): Promise<{ method: string }>;
   /** Whether the persisted config still names the peer (null when no config file is known). */
   configHasPeer(publicKey: string): Promise<boolean | null>;
-  /** Puts a removed peer back on the live interface (`wg set … allowed-ips …`; the preshared key on stdin); a peer present counts as done. */
+  /** Puts a removed peer back on the live interface (`wg set … allowed-ips …`; the preshared key from a 0600 file, removed after); a peer present counts as done. */
   restorePeer(peer: RestorablePeer, signal?: AbortSignal): Promise<{ alreadyPresent: boolean }>;
   /** Persists the live state again with the peer back: `wg-quick save`, or its [Peer] block added to the .conf. */
   persistRestore(peer: RestorablePeer, signal?: AbortSignal): Promise<{ method: string }>;
@@ -61,6 +63,22 @@ export function createWireguardClient(config: WireguardConfig, deps: { executor:
     return r;
   };
   const peers = async (signal?: AbortSignal) => parseDump((await run(['wg', 'show', config.iface, 'dump'], signal)).stdout).peers;
+  const confPath = () => config.configFile ?? `/etc/wireguard/${config.iface}.conf`;
+  /** Makes the live state survive a restart: `wg-quick save`, or `edit` applied to the .conf under its lock. */
+  const persist = async (edit: (conf: string) => string, what: string, signal?: AbortSignal): Promise<{ method: string }> => {
+    if (config.persist === 'wg-quick-save') {
+      await run(['wg-quick', 'save', config.iface], signal);
+      return { method: `wg-quick save ${config.iface}` };
+    }
+    const file = config.configFile;
+    if (file === undefined) throw new FirebreakError('CONFIG_INVALID', `persist: config-file needs configFile for ${where}`);
+    await ex.withLock(file, async () => {
+      const text = (await ex.readFile(file)).toString('utf8');
+      const next = edit(text);
+      if (next !== text) await ex.writeFileAtomic(file, next);
+    });
+    return { method: `${what} ${file}` };
+  };
 
   return {
     peers,
@@ -76,18 +94,7 @@ export function createWireguardClient(config: WireguardConfig, deps: { executor:
     },
     async persistRemoval(publicKey, signal) {
       assertWgKey(publicKey);
-      if (config.persist === 'wg-quick-save') {
-        await run(['wg-quick', 'save', config.iface], signal);
-        return { method: `wg-quick save ${config.iface}` };
-      }
-      const file = config.configFile;
-      if (file === undefined) throw new FirebreakError('CONFIG_INVALID', `persist: config-file needs configFile for ${where}`);
-      await ex.withLock(file, async () => {
-        const text = (await ex.readFile(file)).toString('utf8');
-        const next = removePeerBlock(text, publicKey);
-        if (next !== text) await ex.writeFileAtomic(file, next);
-      });
-      return { method: `removed the [Peer] block from ${file}` };
+      return persist((text) => removePeerBlock(text, publicKey), 'removed the [Peer] block from', signal);
     },
     async restorePeer(peer, signal) {
       assertWgKey(peer.publicKey);
@@ -95,37 +102,31 @@ export function createWireguardClient(config: WireguardConfig, deps: { executor:
       const argv = ['wg', 'set', config.iface, 'peer', peer.publicKey, 'allowed-ips', peer.allowedIps.join(',')];
       if (peer.endpoint !== null) argv.push('endpoint', peer.endpoint);
       if (peer.persistentKeepalive !== null) argv.push('persistent-keepalive', String(peer.persistentKeepalive));
-      // The preshared key is a secret: it goes on stdin, never on the command line.
-      if (peer.presharedKey !== null) argv.push('preshared-key', '/dev/stdin');
-      let r: ExecResult;
-      try {
-        r = await ex.exec({ argv, timeoutMs: 30_000, ...(peer.presharedKey === null ? {} : { stdin: peer.presharedKey }), ...(signal === undefined ? {} : { signal }) });
-      } catch (err) {
-        throw new FirebreakError('UNAVAILABLE', `cannot put peer ${peer.publicKey} back on ${where}: ${(err as Error).message}`, { cause: err, retryable: false });
+      if (peer.presharedKey === null) {
+        await run(argv, signal);
+        return { alreadyPresent: false };
       }
-      if (r.exitCode !== 0) throw new FirebreakError('UPSTREAM_REJECTED', `wg set ${config.iface} peer … failed on ${ex.describe} (exit ${r.exitCode}): ${r.stderr.trim().split('\n')[0] ?? ''}`);
+      // The preshared key is a secret: never on the command line. wg reads it from a file (its stdin would be a
+      // socket under most executors, which wg cannot open), written 0600 beside the interface's config and removed after.
+      const pskFile = `${dirname(confPath())}/.firebreak-psk-${randomBytes(8).toString('hex')}`;
+      await ex.writeFileAtomic(pskFile, `${peer.presharedKey.reveal()}\n`, { mode: 0o600 });
+      try {
+        await run([...argv, 'preshared-key', pskFile], signal);
+      } finally {
+        await ex.exec({ argv: ['rm', '-f', pskFile], timeoutMs: 30_000 }).catch(() => undefined);
+      }
       return { alreadyPresent: false };
     },
     async persistRestore(peer, signal) {
       assertWgKey(peer.publicKey);
-      if (config.persist === 'wg-quick-save') {
-        await run(['wg-quick', 'save', config.iface], signal);
-        return { method: `wg-quick save ${config.iface}` };
-      }
-      const file = config.configFile;
-      if (file === undefined) throw new FirebreakError('CONFIG_INVALID', `persist: config-file needs configFile for ${where}`);
-      await ex.withLock(file, async () => {
-        const text = (await ex.readFile(file)).toString('utf8');
-        if (removePeerBlock(text, peer.publicKey) !== text) return;
-        const block = ['[Peer]', `PublicKey = ${peer.publicKey}`, ...(peer.presharedKey === null ? [] : [`PresharedKey = ${peer.presharedKey.reveal()}`]),
-          `AllowedIPs = ${peer.allowedIps.join(', ')}`, ...(peer.endpoint === null ? [] : [`Endpoint = ${peer.endpoint}`]),
-          ...(peer.persistentKeepalive === null ? [] : [`PersistentKeepalive = ${peer.persistentKeepalive}`])];
-        await ex.writeFileAtomic(file, `${text.replace(/\n*$/, '\n')}\n${block.join('\n')}\n`);
-      });
-      return { method: `added the [Peer] block back to ${file}` };
+      const block = ['[Peer]', `PublicKey = ${peer.publicKey}`, ...(peer.presharedKey === null ? [] : [`PresharedKey = ${peer.presharedKey.reveal()}`]),
+        `AllowedIPs = ${peer.allowedIps.join(', ')}`, ...(peer.endpoint === null ? [] : [`Endpoint = ${peer.endpoint}`]),
+        ...(peer.persistentKeepalive === null ? [] : [`PersistentKeepalive = ${peer.persistentKeepalive}`])];
+      // A block already there is kept as it is.
+      return persist((text) => (removePeerBlock(text, peer.publicKey) !== text ? text : `${text.replace(/\n*$/, '\n')}\n${block.join('\n')}\n`), 'added the [Peer] block back to', signal);
     },
     async configHasPeer(publicKey) {
-      const file = config.configFile ?? (config.persist === 'wg-quick-save' ? `/etc/wireguard/${config.iface}.conf` : undefined);
+      const file = config.configFile ?? (config.persist === 'wg-quick-save' ? confPath() : undefined);
       if (file === undefined) return null;
       let text: string;
       try {

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FirebreakError } from '../../lib/errors.ts';
 import { createLocalExecutor, writeAtomicLocal } from '../../connectors/executor/local-executor.ts';
@@ -61,12 +61,13 @@ export function createWireguardStandin(options: { stateFile: string; confDir: st
 
   async function exec(req: ExecRequest): Promise<ExecResult> {
     const [cmd, ...args] = req.argv;
-    const stdin = req.stdin === undefined ? undefined : typeof req.stdin === 'string' ? req.stdin : req.stdin.reveal();
-    if (cmd === 'wg' || cmd === 'wg-quick') return local.withLock(options.stateFile, async () => run(cmd, args, stdin));
+    if (cmd === 'wg' || cmd === 'wg-quick') return local.withLock(options.stateFile, async () => run(cmd, args));
+    // The host's own files (a preshared key written for `wg set`, then removed).
+    if (cmd === 'rm' && args[0] === '-f' && args.length === 2) { rmSync(args[1] ?? '', { force: true }); return ok(); }
     throw new FirebreakError('UNAVAILABLE', `${cmd ?? ''} not found on the lab WireGuard host`);
   }
 
-  function run(cmd: string, args: string[], stdin: string | undefined): ExecResult {
+  function run(cmd: string, args: string[]): ExecResult {
     const ifs = load();
     if (cmd === 'wg') {
       if (args[0] === 'show' && args[2] === 'dump' && args.length === 3) {
@@ -95,9 +96,10 @@ export function createWireguardStandin(options: { stateFile: string; confDir: st
           else if (name === 'endpoint') peer.endpoint = value;
           else if (name === 'persistent-keepalive') peer.keepalive = value === 'off' ? null : Number(value);
           else if (name === 'preshared-key') {
-            // wg reads the key from the file named (here only /dev/stdin, where Firebreak puts it).
-            const psk = value === '/dev/stdin' ? (stdin ?? '').trim() : undefined;
-            if (psk === undefined || !KEY.test(psk)) return fail(`Key is not the correct length or format`);
+            // wg reads the key from the file named.
+            let psk: string;
+            try { psk = readFileSync(value, 'utf8').trim(); } catch (err) { return fail(`fopen: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (err as Error).message}`); }
+            if (!KEY.test(psk)) return fail('Key is not the correct length or format');
             peer.presharedKey = psk;
           } else return fail(`Invalid argument: ${name ?? ''}`);
         }
