@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { FirebreakError } from '../lib/errors.ts';
+import { checkIdentity } from '../lib/identity.ts';
 import { silentLogger, type Logger } from '../lib/log.ts';
 import { createSealer, loadJournalKey } from '../lib/sealer.ts';
 import { openDatabase } from '../store/sqlite-db.ts';
@@ -130,6 +131,7 @@ export class App {
 
   /** Opens (or joins) the incident, journals the run and executes it. */
   async start(req: StartRequest): Promise<{ runId: string; incidentId: string; outcome: RunOutcome }> {
+    checkIdentity(req.initiator, 'the initiator');
     const p = this.playbook(req.playbook);
     const input: unknown = parseInput(p, req.input);
     if (req.yes && this.settings.twoPersonRule) {
@@ -182,6 +184,7 @@ export class App {
    * the two-person rule, or when the run has no plan yet.
    */
   async approve(req: { runRef: string; approver: string; decision: 'approve' | 'reject'; note?: string; step?: string }): Promise<{ run: RunRecord; steps: string[]; planHash: string }> {
+    checkIdentity(req.approver, 'the approver');
     const run = this.run(req.runRef);
     if (run.status === 'completed') throw new FirebreakError('CONFLICT', `run ${run.id} has ended (completed): there is nothing to approve`);
     const envelope = run.input as RunEnvelope;

@@ -4,7 +4,7 @@ import { createLogger, type Logger } from '../lib/log.ts';
 import { openApp } from '../app/app-open.ts';
 import type { App } from '../app/app.ts';
 import { createOut, type Out } from './output.ts';
-import { checkIdentity } from './identity.ts';
+import { checkIdentity } from '../lib/identity.ts';
 
 export interface GlobalOptions {
   readonly config: string;

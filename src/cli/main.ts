@@ -6,7 +6,7 @@ import { registerReadCommands } from './commands-read.ts';
 import { registerAdminCommands } from './commands-admin.ts';
 import { registerDrillCommand } from './commands-drill.ts';
 import { registerLabCommand } from './commands-lab.ts';
-import { checkIdentity } from './identity.ts';
+import { checkIdentity } from '../lib/identity.ts';
 import { refuseMissingValues, valueFlags } from './playbook-options.ts';
 import { PLAYBOOKS } from '../playbooks/index.ts';
 

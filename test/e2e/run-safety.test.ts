@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { cli, labFor, run } from './cli-helpers.ts';
 import type { Lab } from '../../src/lab/lab.ts';
+import { openApp } from '../../src/app/app-open.ts';
 
 const DC = ['device-compromise', '--tenant', 'acme', '--device', 'device-001'];
 const AUTOMATIC = ['remove-wireguard-peer', 'persist-wireguard', 'remove-from-peers-json'];
@@ -111,4 +112,17 @@ test('approve and resume --yes on a completed run are refused and add nothing to
   const resumed = await run([...c, 'resume', runId, '--yes']);
   assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
   assert.equal(entries(), granted, 'no approval.granted entry was added');
+});
+
+test('the application itself refuses an empty or padded identity (the HTTP API will call it without the CLI\'s checks)', async (t) => {
+  const lab = await labFor(t);
+  const app = await openApp({ configPath: lab.configPath });
+  try {
+    for (const initiator of ['', '  ', 'alice ']) {
+      await assert.rejects(app.start({ playbook: 'device-compromise', input: { tenant: 'acme', device: 'device-001' }, initiator, yes: true }), (err: unknown) => (err as { code?: string }).code === 'INVALID_INPUT');
+    }
+    assert.equal(app.incidents.list({}).length, 0, 'nothing was opened');
+  } finally {
+    await app.close();
+  }
 });

@@ -1,4 +1,4 @@
-import { FirebreakError } from '../lib/errors.ts';
+import { FirebreakError } from './errors.ts';
 
 const MAX_LENGTH = 128;
 
