@@ -19,6 +19,8 @@ export interface TbAuthOptions {
   readonly password: string;
   readonly tokenTtlMs?: number;
   readonly refreshTtlMs?: number;
+  /** The simulator's clock (ms since the epoch): tests move it instead of waiting for tokens to expire. */
+  readonly clock?: () => number;
 }
 
 type Check = { readonly ok: true } | { readonly ok: false; readonly body: ReturnType<typeof errorJson> };
@@ -39,9 +41,10 @@ export function createTbAuth(o: TbAuthOptions) {
   const expiresAt = new Map<string, number>();
   const ttl = o.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS;
   const refreshTtl = o.refreshTtlMs ?? DEFAULT_REFRESH_TTL_MS;
+  const clock = o.clock ?? Date.now;
 
   const sign = async (claims: JWTPayload, lifetimeMs: number): Promise<string> => {
-    const now = Date.now();
+    const now = clock();
     const expMs = now + lifetimeMs;
     const token = await new SignJWT(claims).setProtectedHeader({ alg: 'HS512' }).setIssuer('thingsboard.io')
       .setIssuedAt(Math.floor(now / 1000)).setExpirationTime(Math.floor(expMs / 1000)).sign(secret);
@@ -62,8 +65,8 @@ export function createTbAuth(o: TbAuthOptions) {
     const kind = (p: JWTPayload) => Array.isArray(p['scopes']) && p['scopes'].includes('REFRESH_TOKEN');
     try {
       // jose checks exp in whole seconds: a second's tolerance leaves the decision to the exact instant.
-      const { payload } = await jwtVerify(token, secret, { algorithms: ['HS512'], issuer: 'thingsboard.io', clockTolerance: 1 });
-      return { refresh: kind(payload), expired: (expiresAt.get(token) ?? 0) <= Date.now() };
+      const { payload } = await jwtVerify(token, secret, { algorithms: ['HS512'], issuer: 'thingsboard.io', clockTolerance: 1, currentDate: new Date(clock()) });
+      return { refresh: kind(payload), expired: (expiresAt.get(token) ?? 0) <= clock() };
     } catch (e) {
       return e instanceof errors.JWTExpired ? { refresh: kind(e.payload), expired: true } : undefined;
     }

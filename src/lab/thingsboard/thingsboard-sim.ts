@@ -22,6 +22,8 @@ export interface ThingsboardSimOptions extends SimulatorOptions {
   readonly tokenTtlMs?: number;
   /** Lifetime of refresh tokens (default 604800 s). */
   readonly refreshTtlMs?: number;
+  /** The clock tokens are issued and checked by (default Date.now). */
+  readonly clock?: () => number;
   /**
    * The devices' side: called when shared attributes of a device are saved (as a
    * device subscribed to `v1/devices/me/attributes` would receive them); what it
