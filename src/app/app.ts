@@ -196,16 +196,16 @@ export class App {
     const p = this.playbook(run.workflow);
     const gates = this.#gates(run);
     // Steps (or fan-out items) whose interrupted attempt waits for the operator's word: only ever resolved by name.
-    const doubts = this.journal.listSteps(run.id).filter((s) => s.status === 'waiting' && s.meta['inDoubt'] === true && s.meta['step'] === req.step)
-      .map((s) => resolveSignal(typeof s.meta['item'] === 'string' ? `${String(s.meta['step'])}[${s.meta['item']}]` : String(s.meta['step'])));
+    const doubts = req.step === undefined ? [] : this.journal.waitingSteps(run.id).filter((s) => s.meta['inDoubt'] === true && s.meta['step'] === req.step)
+      .map((s) => resolveSignal(typeof s.meta['item'] === 'string' ? `${req.step}[${s.meta['item']}]` : String(req.step)));
     if (req.step !== undefined && !gates.includes(req.step) && doubts.length === 0) throw new FirebreakError('NOT_FOUND', `step "${req.step}" of ${p.id} needs no approval (gated steps: ${gates.join(', ') || 'none'})`);
-    const pending = this.pendingGates(run);
-    const steps = req.step === undefined ? pending : [req.step];
-    if (steps.length === 0 || (req.step !== undefined && !pending.includes(req.step) && doubts.length === 0)) {
+    const open = this.pendingGates(run).filter((g) => req.step === undefined || g === req.step);
+    if (open.length === 0 && doubts.length === 0) {
       throw new FirebreakError('CONFLICT', `run ${run.id}: ${req.step === undefined ? 'every approval gate' : `step ${req.step}`} is already approved; nothing to approve`);
     }
+    const steps = req.step === undefined ? open : [req.step];
     const payload: ApprovalPayload = { planHash: plan.hash, approver: req.approver, decision: req.decision, ...(req.note === undefined ? {} : { note: req.note }) };
-    for (const s of steps) if (gates.includes(s)) await this.runtime.signal(run.id, approvalSignal(s), payload);
+    for (const s of open) await this.runtime.signal(run.id, approvalSignal(s), payload);
     for (const name of doubts) await this.runtime.signal(run.id, name, payload);
     this.audit.append({ kind: req.decision === 'approve' ? 'approval.granted' : 'approval.rejected', actor: req.approver, ...(run.incidentId === null ? {} : { incidentId: run.incidentId }), runId: run.id, data: { steps, planHash: plan.hash, ...(req.note === undefined ? {} : { note: req.note }) } });
     if (run.incidentId !== null) this.incidents.addEvent(run.incidentId, `approval.${req.decision}`, `${req.approver} ${req.decision === 'approve' ? 'approved' : 'rejected'} ${steps.join(', ')} of run ${run.id}`, { planHash: plan.hash });
@@ -215,8 +215,7 @@ export class App {
   /** The approval gates of a run that have not been passed yet (none once the run completed). */
   pendingGates(run: RunRecord): string[] {
     if (run.status === 'completed') return [];
-    const passed = new Set(this.journal.listSteps(run.id).filter((s) => s.status === 'completed' && s.stepId.startsWith('approve-')).map((s) => s.stepId.slice('approve-'.length)));
-    return this.#gates(run).filter((g) => !passed.has(g));
+    return this.#gates(run).filter((g) => this.journal.getStep(run.id, `approve-${g}`)?.status !== 'completed');
   }
 
   #gates(run: RunRecord): string[] {

@@ -103,6 +103,8 @@ export function playbookWorkflow(p: AnyPlaybook, svc: ExecutorServices): Workflo
       const settleDoubt = async (s: StepDefinition, c: WorkflowContext, item: FanOutItem<unknown> | undefined, id: string): Promise<number> => {
         const prior = await c.stepState(id);
         if (prior === undefined || prior.status === 'completed') return 0;
+        // A naturally idempotent step is simply re-run (its check sees a landed effect), unless it said it cannot tell.
+        if (s.idempotency === 'natural' && prior.error?.code !== 'IN_DOUBT') return 0;
         let generation = 0;
         for (let k = prior.attempts; k > 0 && generation === 0; k--) if ((await c.stepState(`resolve-${id}@${k}`))?.status === 'completed') generation = k;
         const doubt = prior.error?.code === 'IN_DOUBT' || (s.idempotency === 'none' && prior.attempts > generation);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import type { Executor } from '../connectors/executor/executor-types.ts';
 import { startLabDatabase, type ExternalPostgres, type LabDatabase } from './postgres/lab-database.ts';
@@ -98,7 +98,9 @@ export interface Lab {
  * gateway stand-in with one peer per device, and the tenant's cdm_peers.json;
  * then writes a `lab: true` firebreak.yaml pointing at all of it.
  */
-export async function startLab(o: LabOptions): Promise<Lab> {
+export async function startLab(options: LabOptions): Promise<Lab> {
+  // Absolute: the generated config names its own path (labConfigFile), and a relative one is refused.
+  const o = { ...options, dir: resolve(options.dir) };
   const tenant = o.tenant ?? 'acme';
   const n = o.devices ?? 3;
   const seed = o.seed ?? 1;

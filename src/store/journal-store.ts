@@ -153,6 +153,11 @@ export class JournalStore {
     return this.#stmt('SELECT * FROM steps WHERE run_id = ? ORDER BY seq').all(runId).map(toStep);
   }
 
+  /** The steps of a run waiting for a signal (approval gates, manual steps, steps in doubt). */
+  waitingSteps(runId: string): StepRecord[] {
+    return this.#stmt("SELECT * FROM steps WHERE run_id = ? AND status = 'waiting' ORDER BY seq").all(runId).map(toStep);
+  }
+
   attempts(runId: string): { stepId: string; attempt: number; startedAt: string; endedAt: string | null; outcome: string | null; error: ErrorData | null }[] {
     return this.#stmt('SELECT * FROM attempts WHERE run_id = ? ORDER BY started_at, step_id, attempt').all(runId).map((r) => ({
       stepId: String(r['step_id']), attempt: Number(r['attempt']), startedAt: String(r['started_at']), endedAt: str(r['ended_at']),
