@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { importX, createNodeResolver } from 'eslint-plugin-import-x';
 
 export default tseslint.config(
   { ignores: ['node_modules/**', '.cache/**', 'tools/**/*.go'] },
@@ -27,12 +28,48 @@ export default tseslint.config(
     languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: { process: 'readonly', Buffer: 'readonly' } },
   },
   {
-    // Practice 1: the engine does no I/O of its own and knows no connector.
+    // No import cycles anywhere in the product: the layers are
+    // lib ← store, connectors ← engine ← runtime ← app ← cli (lab beside).
+    files: ['src/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: { 'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js'] })], 'import-x/extensions': ['.ts', '.js'] },
+    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
+  },
+  {
+    // Practice 1: the engine is pure (model, validation, planning, executor,
+    // retry, rate limits): no I/O, no store, no runtime, no connector.
     files: ['src/engine/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [
-        { group: ['**/connectors/**', '**/lab/**', '**/cli/**', '**/server/**'], message: 'the engine must not depend on connectors, lab, cli or server' },
-        { group: ['node:http', 'node:https', 'node:net', 'node:child_process', 'undici'], message: 'the engine does no network or process I/O' },
+        { group: ['**/connectors/**', '**/lab/**', '**/cli/**', '**/server/**', '**/store/**', '**/runtime/**', '**/app/**', '**/config/**', '**/audit/**', '**/incidents/**', '**/playbooks/**'], message: 'the engine depends only on lib: no connectors, store, runtime, app, config, audit, incidents, lab, cli or server' },
+        { group: ['node:http', 'node:https', 'node:net', 'node:child_process', 'node:sqlite', 'node:fs', 'node:fs/*', 'node:os', 'node:worker_threads', 'undici', 'pg'], message: 'the engine does no I/O: storage is the runtime\'s, network and processes the connectors\'' },
+      ] }],
+    },
+  },
+  {
+    // The runtime implements the engine's interface over a store; it knows no application, CLI or connector.
+    files: ['src/runtime/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: ['**/connectors/**', '**/lab/**', '**/cli/**', '**/server/**', '**/app/**', '**/playbooks/**', '**/config/**'], message: 'a runtime depends on the engine, the store and lib only' },
+      ] }],
+    },
+  },
+  {
+    // Store: SQLite plumbing below everything but lib.
+    files: ['src/store/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: ['**/engine/**', '**/runtime/**', '**/app/**', '**/cli/**', '**/connectors/**', '**/playbooks/**', '**/lab/**'], message: 'the store depends on lib only' },
+      ] }],
+    },
+  },
+  {
+    // The CLI is a thin edge over the application: it never reaches the store, the journal or a runtime.
+    files: ['src/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: ['**/store/**', '**/runtime/**', 'node:sqlite'], message: 'the CLI goes through the application services (src/app), never the store or the journal' },
       ] }],
     },
   },
@@ -40,7 +77,7 @@ export default tseslint.config(
     files: ['src/connectors/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [
-        { group: ['**/engine/**', '**/store/**', '**/cli/**', '**/server/**', '**/lab/**'], message: 'connectors import only lib' },
+        { group: ['**/engine/**', '**/store/**', '**/runtime/**', '**/app/**', '**/cli/**', '**/server/**', '**/lab/**', '**/playbooks/**'], message: 'connectors import only lib (and config types)' },
       ] }],
     },
   },

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { createEmbeddedRuntime, type JournalEvent } from '../../src/engine/runtime-embedded.ts';
+import { createEmbeddedRuntime, type JournalEvent } from '../../src/runtime/embedded/embedded-runtime.ts';
 import { createSealer } from '../../src/lib/sealer.ts';
 import { openDatabase } from '../../src/store/sqlite-db.ts';
 import type { WorkflowContext } from '../../src/engine/runtime-types.ts';

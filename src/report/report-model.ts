@@ -2,7 +2,7 @@ import type { ErrorData } from '../lib/errors.ts';
 import { Phases, type Phase } from '../engine/playbook-types.ts';
 import type { Plan } from '../engine/playbook-plan.ts';
 import type { StepOutcome } from '../engine/playbook-executor.ts';
-import type { JournalStore } from '../store/journal-store.ts';
+import type { JournalStore } from '../runtime/embedded/journal-store.ts';
 import type { Incident, IncidentEvent, IncidentStore } from '../incidents/incident-store.ts';
 
 export interface ReportAction {

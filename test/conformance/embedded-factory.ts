@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createEmbeddedRuntime } from '../../src/engine/runtime-embedded.ts';
+import { createEmbeddedRuntime } from '../../src/runtime/embedded/embedded-runtime.ts';
 import { createSealer } from '../../src/lib/sealer.ts';
 import { openDatabase } from '../../src/store/sqlite-db.ts';
 import type { RuntimeFactory } from './runtime-conformance.ts';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { TokenBucket, mapWithConcurrency } from '../../src/engine/rate-limit.ts';
 import { retryDelay, DEFAULT_RETRY } from '../../src/engine/retry.ts';
-import { createEmbeddedRuntime } from '../../src/engine/runtime-embedded.ts';
+import { createEmbeddedRuntime } from '../../src/runtime/embedded/embedded-runtime.ts';
 import { createSealer } from '../../src/lib/sealer.ts';
 import { openDatabase } from '../../src/store/sqlite-db.ts';
 import { FirebreakError } from '../../src/lib/errors.ts';

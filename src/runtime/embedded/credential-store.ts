@@ -1,6 +1,6 @@
 import type { DatabaseSync } from 'node:sqlite';
-import type { CredentialStage, CredentialStages } from '../engine/playbook-types.ts';
-import { transaction } from './sqlite-db.ts';
+import type { CredentialStage, CredentialStages } from '../../engine/playbook-types.ts';
+import { transaction } from '../../store/sqlite-db.ts';
 
 /**
  * Credential stage labels in the journal database. Promoting a version to

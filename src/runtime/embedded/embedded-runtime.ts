@@ -1,17 +1,17 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
-import { FirebreakError, fromErrorData, toErrorData, type ErrorData } from '../lib/errors.ts';
-import type { Sealer } from '../lib/sealer.ts';
-import type { Secret } from '../lib/secret.ts';
-import { JournalStore } from '../store/journal-store.ts';
-import { TokenBucket, mapWithConcurrency } from './rate-limit.ts';
-import { NO_RETRY, abortableSleep, retryDelay } from './retry.ts';
+import { FirebreakError, fromErrorData, toErrorData, type ErrorData } from '../../lib/errors.ts';
+import type { Sealer } from '../../lib/sealer.ts';
+import type { Secret } from '../../lib/secret.ts';
+import { JournalStore } from './journal-store.ts';
+import { TokenBucket, mapWithConcurrency } from '../../engine/rate-limit.ts';
+import { NO_RETRY, abortableSleep, retryDelay } from '../../engine/retry.ts';
 import {
   TERMINAL_STATUSES,
   type DurableRuntime, type FanOutItem, type FanOutOptions, type FanOutResult, type ProgressEvent, type RateLimit,
   type RunOutcome, type RunStatus, type StartOptions, type StepOptions, type StepRecord, type StepRun, type WorkflowContext, type WorkflowFn,
-} from './runtime-types.ts';
+} from '../../engine/runtime-types.ts';
 
 /** Something the journal just recorded, reported inside the same transaction (the audit log appends there). */
 export type JournalEvent =

@@ -1,8 +1,8 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import type { ErrorData } from '../lib/errors.ts';
-import { redact } from '../lib/redact.ts';
-import type { RunRecord, RunStatus, StepRecord, StepStatus } from '../engine/runtime-types.ts';
-import { transaction } from './sqlite-db.ts';
+import type { ErrorData } from '../../lib/errors.ts';
+import { redact } from '../../lib/redact.ts';
+import type { RunRecord, RunStatus, StepRecord, StepStatus } from '../../engine/runtime-types.ts';
+import { transaction } from '../../store/sqlite-db.ts';
 
 type Row = Record<string, unknown>;
 
