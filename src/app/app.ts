@@ -1,24 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { FirebreakError } from '../lib/errors.ts';
 import { checkIdentity } from '../lib/identity.ts';
 import { silentLogger, type Logger } from '../lib/log.ts';
-import { createSealer, loadJournalKey } from '../lib/sealer.ts';
-import { openDatabase } from '../store/sqlite-db.ts';
-import { JournalStore } from '../runtime/embedded/journal-store.ts';
-import { createCredentialStore } from '../runtime/embedded/credential-store.ts';
-import { createEmbeddedRuntime, type JournalEvent } from '../runtime/embedded/embedded-runtime.ts';
 import { approvalSignal, parseInput, resolveSignal, playbookWorkflow, type ApprovalPayload, type RunEnvelope } from '../engine/playbook-executor.ts';
 import { computePlan, needsApproval, type Plan } from '../engine/playbook-plan.ts';
 import { assertValidPlaybook } from '../engine/playbook-validate.ts';
 import { DEFAULT_RETRY, withRetry } from '../engine/retry.ts';
 import type { AnyPlaybook, Phase } from '../engine/playbook-types.ts';
-import type { DurableRuntime, RunOutcome, RunRecord } from '../engine/runtime-types.ts';
-import { RunTargets } from '../store/run-targets.ts';
-import { IncidentStore, STATUS_AFTER_PHASE, type IncidentStatus } from '../incidents/incident-store.ts';
+import { TERMINAL_STATUSES, progressOf, type ProgressEvent, type RunOutcome, type RunRecord } from '../engine/runtime-types.ts';
+import type { Incident } from '../incidents/incident-store.ts';
 import { createEvidenceStore } from '../incidents/evidence-store.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
+import { openEmbeddedBackend, type Backend } from './app-backend.ts';
+import { AuditRecorder } from './app-audit.ts';
+import { assertAutomaticSteps, describeEntities, statusReached } from './app-rules.ts';
 
 /** What the application needs from the loaded configuration. */
 export interface AppSettings {
@@ -52,23 +48,38 @@ export interface StartRequest {
   readonly yes: boolean;
   readonly incidentId?: string;
   readonly detectedAt?: string;
+  /**
+   * Two identical triggers (a retried alert, a double click) carry the same
+   * key: the first opens the incident and the run, the others get that run.
+   */
+  readonly idempotencyKey?: string;
 }
 
+/** A run that is durable: its id and incident at once, its outcome when it ends or waits. */
+export interface RunHandle {
+  readonly runId: string;
+  readonly incidentId: string | null;
+  /** True when an earlier start with the same idempotency key made this run. */
+  readonly duplicate: boolean;
+  readonly outcome: Promise<RunOutcome>;
+}
+
+/** How often a follower reads new journal events, and an awaited outcome the run's status. */
+const FOLLOW_MS = 100;
+
 /**
- * The application services the CLI and the HTTP server both call: one place
- * that wires config, journal, audit, runtime, incidents and playbooks.
+ * The application services the CLI and the HTTP server both call: commands
+ * (plan, start, resume, approve, cancel, close an incident) and, through
+ * `queries`, reads that return plain data. Its state (runtime, journal,
+ * incidents, audit) stays inside.
  */
 export class App {
   readonly settings: AppSettings;
-  readonly db: DatabaseSync;
-  readonly journal: JournalStore;
-  readonly runtime: DurableRuntime;
-  readonly incidents: IncidentStore;
-  readonly audit: AuditLog;
   readonly playbooks: readonly AnyPlaybook[];
   readonly log: Logger;
-  readonly #incidentOfRun = new Map<string, string | null>();
-  readonly #targets: RunTargets;
+  readonly #b: Backend;
+  readonly #audit: AuditRecorder;
+  readonly #pollMs: number;
 
   constructor(o: AppOptions) {
     this.settings = o.settings;
@@ -76,34 +87,34 @@ export class App {
     this.playbooks = o.playbooks;
     for (const p of o.playbooks) assertValidPlaybook(p);
     assertAutomaticSteps(o.playbooks, o.settings.automatic ?? {});
-    this.db = openDatabase(join(o.settings.stateDir, 'firebreak.db'));
-    this.journal = new JournalStore(this.db);
-    this.incidents = new IncidentStore(this.db);
-    this.#targets = new RunTargets(this.db);
-    this.audit = o.audit(this.db);
-    const sealer = createSealer(loadJournalKey(o.settings.journalKeyFile));
-    this.runtime = createEmbeddedRuntime({
-      db: this.db, sealer, waitMode: o.waitMode ?? 'block', ...(o.pollMs === undefined ? {} : { pollMs: o.pollMs }),
-      onJournal: (e) => { this.#onJournal(e); },
+    this.#pollMs = Math.min(o.pollMs ?? FOLLOW_MS, FOLLOW_MS);
+    let recorder: AuditRecorder | undefined;
+    this.#b = openEmbeddedBackend({
+      stateDir: o.settings.stateDir, journalKeyFile: o.settings.journalKeyFile, waitMode: o.waitMode ?? 'block', audit: o.audit,
+      onCommit: () => { recorder?.schedule(); },
+      ...(o.pollMs === undefined ? {} : { pollMs: o.pollMs }),
     });
-    for (const [system, perSecond] of Object.entries(o.settings.rateLimits)) this.runtime.setRateLimit(system, { perSecond });
+    const { runtime, incidents } = this.#b;
+    this.#audit = recorder = new AuditRecorder(runtime, this.#b.audit, this.log);
+    // Events a crashed process committed but did not append yet.
+    recorder.schedule();
+    for (const [system, perSecond] of Object.entries(o.settings.rateLimits)) runtime.setRateLimit(system, { perSecond });
     const evidence = createEvidenceStore(o.settings.stateDir, (scope, ref) => {
-      this.audit.append({ kind: 'evidence.captured', actor: 'firebreak', ...(scope.incidentId === null ? {} : { incidentId: scope.incidentId }), runId: scope.runId, stepId: scope.stepId, data: { ...ref } });
-      if (scope.incidentId !== null) this.incidents.addEvent(scope.incidentId, 'evidence.captured', `evidence ${ref.name} captured by ${scope.stepId}`, { ...ref });
+      void this.#audit.record({ kind: 'evidence.captured', actor: 'firebreak', ...(scope.incidentId === null ? {} : { incidentId: scope.incidentId }), runId: scope.runId, stepId: scope.stepId, data: { ...ref } });
+      if (scope.incidentId !== null) incidents.addEvent(scope.incidentId, 'evidence.captured', `evidence ${ref.name} captured by ${scope.stepId}`, { ...ref });
     });
-    const credentials = createCredentialStore(this.db);
     for (const p of o.playbooks) {
-      this.runtime.register(p.id, playbookWorkflow(p, {
+      runtime.register(p.id, playbookWorkflow(p, {
         env: { config: o.settings.config, log: this.log },
         evidence,
-        credentials,
+        credentials: this.#b.credentials,
         log: this.log,
         phaseCompleted: async (incidentId, runId, phase) => {
           if (incidentId === null) return;
-          this.incidents.addEvent(incidentId, 'phase.completed', `${phase} completed by run ${runId}`, { phase, runId });
-          const status = statusReached(p, this.incidents.events(incidentId).filter((e) => e.kind === 'phase.completed' && e.data['runId'] === runId).map((e) => e.data['phase'] as Phase));
-          if (status !== undefined && this.incidents.advance(incidentId, status, `${phase} phase of ${runId} completed`)) {
-            this.audit.append({ kind: 'incident.status', actor: 'firebreak', incidentId, runId, data: { status, phase } });
+          incidents.addEvent(incidentId, 'phase.completed', `${phase} completed by run ${runId}`, { phase, runId });
+          const status = statusReached(p, incidents.events(incidentId).filter((e) => e.kind === 'phase.completed' && e.data['runId'] === runId).map((e) => e.data['phase'] as Phase));
+          if (status !== undefined && incidents.advance(incidentId, status, `${phase} phase of ${runId} completed`)) {
+            await this.#audit.record({ kind: 'incident.status', actor: 'firebreak', incidentId, runId, data: { status, phase } });
           }
         },
       }));
@@ -129,52 +140,66 @@ export class App {
     }
   }
 
-  /** Opens (or joins) the incident, journals the run and executes it. */
-  async start(req: StartRequest): Promise<{ runId: string; incidentId: string; outcome: RunOutcome }> {
+  /**
+   * Opens (or joins) the incident and journals the run; resolves as soon as
+   * the run is durable. The run executes in this process; `outcome` settles
+   * when it ends or waits.
+   */
+  async start(req: StartRequest): Promise<RunHandle> {
     checkIdentity(req.initiator, 'the initiator');
     const p = this.playbook(req.playbook);
     const input: unknown = parseInput(p, req.input);
     if (req.yes && this.settings.twoPersonRule) {
       throw new FirebreakError('APPROVAL_INVALID', 'the two-person rule is on (approvals.twoPersonRule): --yes is refused; another person approves with `firebreak approve <run>`');
     }
+    if (req.idempotencyKey !== undefined && (req.idempotencyKey.length === 0 || req.idempotencyKey.length > 200 || /[\p{Cc}]/u.test(req.idempotencyKey))) {
+      throw new FirebreakError('INVALID_INPUT', 'the idempotency key must be 1-200 characters without control characters');
+    }
     const runId = newRunId();
-    // The targets are taken before the incident opens: a second run for the same device opens nothing.
-    const incident = this.journal.tx(() => {
-      this.#targets.acquire(runId, p.targets?.(input) ?? []);
-      return req.incidentId === undefined
-        ? this.incidents.create({
+    const { incidents, targets, startKeys } = this.#b;
+    // The key, the targets and the incident are taken together: a duplicate or a second run for the same device opens nothing.
+    const opened = this.#b.atomically(() => {
+      const prior = req.idempotencyKey === undefined ? undefined : startKeys.get(req.idempotencyKey);
+      if (prior !== undefined) return { prior };
+      targets.acquire(runId, p.targets?.(input) ?? []);
+      const incident = req.incidentId === undefined
+        ? incidents.create({
           kind: p.incidentKind, title: `${p.title}${describeEntities(p, input)}`, severity: p.severity,
           ...(req.detectedAt === undefined ? {} : { detectedAt: req.detectedAt }),
           entities: p.entities?.(input) ?? [], rto: { ...p.rto, ...this.settings.rto[p.id] },
         })
-        : this.incidents.get(req.incidentId);
+        : incidents.get(req.incidentId);
+      if (req.idempotencyKey !== undefined) startKeys.put(req.idempotencyKey, runId, incident.id);
+      return { incident };
     });
-    this.#incidentOfRun.set(runId, incident.id);
+    if (opened.prior !== undefined) {
+      const { runId: existing, incidentId } = opened.prior;
+      return { runId: existing, incidentId, duplicate: true, outcome: this.#settled(existing) };
+    }
+    const incident = opened.incident;
     const automatic = [...this.#automatic(p)];
     const envelope: RunEnvelope = { playbook: p.id, input, initiator: req.initiator, incidentId: incident.id, twoPersonRule: this.settings.twoPersonRule, autoApprove: req.yes, ...(automatic.length === 0 ? {} : { automatic }) };
-    this.audit.append({ kind: 'run.requested', actor: req.initiator, incidentId: incident.id, runId, data: { playbook: p.id, input, autoApprove: req.yes } });
-    this.incidents.addEvent(incident.id, 'run.started', `run ${runId} of ${p.id} started by ${req.initiator}`, { runId, playbook: p.id });
-    const outcome = await this.runtime.start({ runId, workflow: p.id, input: envelope, initiator: req.initiator, incidentId: incident.id });
-    this.#finished(incident.id, outcome);
-    return { runId, incidentId: incident.id, outcome };
+    await this.#audit.record({ kind: 'run.requested', actor: req.initiator, incidentId: incident.id, runId, data: { playbook: p.id, input, autoApprove: req.yes } });
+    incidents.addEvent(incident.id, 'run.started', `run ${runId} of ${p.id} started by ${req.initiator}`, { runId, playbook: p.id });
+    await this.#b.runtime.create({ runId, workflow: p.id, input: envelope, initiator: req.initiator, incidentId: incident.id });
+    return { runId, incidentId: incident.id, duplicate: false, outcome: this.#execute(runId, incident.id) };
   }
 
-  async resume(runRef: string, actor: string): Promise<RunOutcome> {
+  /** Continues a run (after a crash, an approval, a cancel, or to retry its failed items). */
+  async resume(runRef: string, actor: string): Promise<RunHandle> {
     const run = this.run(runRef);
     if (run.status !== 'completed') {
       const p = this.playbook(run.workflow);
-      this.#targets.acquire(run.id, p.targets?.(parseInput(p, (run.input as RunEnvelope).input)) ?? []);
+      this.#b.targets.acquire(run.id, p.targets?.(parseInput(p, (run.input as RunEnvelope).input)) ?? []);
     }
-    this.audit.append({ kind: 'run.resumed', actor, ...(run.incidentId === null ? {} : { incidentId: run.incidentId }), runId: run.id });
-    const outcome = await this.runtime.resume(run.id);
-    if (run.incidentId !== null) this.#finished(run.incidentId, outcome);
-    return outcome;
+    await this.#audit.record({ kind: 'run.resumed', actor, ...(run.incidentId === null ? {} : { incidentId: run.incidentId }), runId: run.id });
+    return { runId: run.id, incidentId: run.incidentId, duplicate: false, outcome: this.#execute(run.id, run.incidentId) };
   }
 
   async cancel(runRef: string, actor: string): Promise<RunRecord> {
     const run = this.run(runRef);
-    this.audit.append({ kind: 'run.cancel-requested', actor, ...(run.incidentId === null ? {} : { incidentId: run.incidentId }), runId: run.id });
-    await this.runtime.cancel(run.id, `cancelled by ${actor}`);
+    await this.#audit.record({ kind: 'run.cancel-requested', actor, ...(run.incidentId === null ? {} : { incidentId: run.incidentId }), runId: run.id });
+    await this.#b.runtime.cancel(run.id, `cancelled by ${actor}`);
     return this.run(run.id);
   }
 
@@ -185,10 +210,11 @@ export class App {
    */
   async approve(req: { runRef: string; approver: string; decision: 'approve' | 'reject'; note?: string; step?: string }): Promise<{ run: RunRecord; steps: string[]; planHash: string }> {
     checkIdentity(req.approver, 'the approver');
+    const { journal, runtime, incidents } = this.#b;
     const run = this.run(req.runRef);
     if (run.status === 'completed') throw new FirebreakError('CONFLICT', `run ${run.id} has ended (completed): there is nothing to approve`);
     const envelope = run.input as RunEnvelope;
-    const plan = this.journal.getStep(run.id, 'plan')?.output as Plan | null | undefined;
+    const plan = journal.getStep(run.id, 'plan')?.output as Plan | null | undefined;
     if (plan === undefined || plan === null) throw new FirebreakError('CONFLICT', `run ${run.id} has no plan yet: nothing to approve`);
     if (this.settings.twoPersonRule && req.approver === envelope.initiator) {
       throw new FirebreakError('APPROVAL_INVALID', `two-person rule: ${req.approver} started run ${run.id} and cannot approve it`);
@@ -196,26 +222,75 @@ export class App {
     const p = this.playbook(run.workflow);
     const gates = this.#gates(run);
     // Steps (or fan-out items) whose interrupted attempt waits for the operator's word: only ever resolved by name.
-    const doubts = req.step === undefined ? [] : this.journal.waitingSteps(run.id).filter((s) => s.meta['inDoubt'] === true && s.meta['step'] === req.step)
+    const doubts = req.step === undefined ? [] : journal.waitingSteps(run.id).filter((s) => s.meta['inDoubt'] === true && s.meta['step'] === req.step)
       .map((s) => resolveSignal(typeof s.meta['item'] === 'string' ? `${req.step}[${s.meta['item']}]` : String(req.step)));
     if (req.step !== undefined && !gates.includes(req.step) && doubts.length === 0) throw new FirebreakError('NOT_FOUND', `step "${req.step}" of ${p.id} needs no approval (gated steps: ${gates.join(', ') || 'none'})`);
-    const open = this.pendingGates(run).filter((g) => req.step === undefined || g === req.step);
+    const open = this.#pendingGates(run).filter((g) => req.step === undefined || g === req.step);
     if (open.length === 0 && doubts.length === 0) {
       throw new FirebreakError('CONFLICT', `run ${run.id}: ${req.step === undefined ? 'every approval gate' : `step ${req.step}`} is already approved; nothing to approve`);
     }
     const steps = req.step === undefined ? open : [req.step];
     const payload: ApprovalPayload = { planHash: plan.hash, approver: req.approver, decision: req.decision, ...(req.note === undefined ? {} : { note: req.note }) };
-    for (const s of open) await this.runtime.signal(run.id, approvalSignal(s), payload);
-    for (const name of doubts) await this.runtime.signal(run.id, name, payload);
-    this.audit.append({ kind: req.decision === 'approve' ? 'approval.granted' : 'approval.rejected', actor: req.approver, ...(run.incidentId === null ? {} : { incidentId: run.incidentId }), runId: run.id, data: { steps, planHash: plan.hash, ...(req.note === undefined ? {} : { note: req.note }) } });
-    if (run.incidentId !== null) this.incidents.addEvent(run.incidentId, `approval.${req.decision}`, `${req.approver} ${req.decision === 'approve' ? 'approved' : 'rejected'} ${steps.join(', ')} of run ${run.id}`, { planHash: plan.hash });
+    for (const s of open) await runtime.signal(run.id, approvalSignal(s), payload);
+    for (const name of doubts) await runtime.signal(run.id, name, payload);
+    await this.#audit.record({ kind: req.decision === 'approve' ? 'approval.granted' : 'approval.rejected', actor: req.approver, ...(run.incidentId === null ? {} : { incidentId: run.incidentId }), runId: run.id, data: { steps, planHash: plan.hash, ...(req.note === undefined ? {} : { note: req.note }) } });
+    if (run.incidentId !== null) incidents.addEvent(run.incidentId, `approval.${req.decision}`, `${req.approver} ${req.decision === 'approve' ? 'approved' : 'rejected'} ${steps.join(', ')} of run ${run.id}`, { planHash: plan.hash });
     return { run, steps, planHash: plan.hash };
   }
 
+  /** Closes an incident (after review). */
+  async closeIncident(ref: string, actor: string, note?: string): Promise<Incident> {
+    checkIdentity(actor, 'the actor');
+    const { incidents } = this.#b;
+    const i = incidents.get(ref);
+    if (!incidents.advance(i.id, 'closed', note ?? `closed by ${actor}`)) throw new FirebreakError('CONFLICT', `incident ${i.id} is already closed`);
+    await this.#audit.record({ kind: 'incident.status', actor, incidentId: i.id, data: { status: 'closed', ...(note === undefined ? {} : { note }) } });
+    return incidents.get(i.id);
+  }
+
+  /**
+   * Delivers the progress of a run as the journal records it, also for a run
+   * that another process executes; from its first event. The returned
+   * function stops following once every event recorded so far is delivered.
+   */
+  follow(runId: string, listener: (e: ProgressEvent) => void): () => Promise<void> {
+    let after = 0;
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    const read = async (): Promise<void> => {
+      for (;;) {
+        const events = await this.#b.runtime.events({ runId, afterId: after, limit: 1000 });
+        for (const r of events) {
+          after = r.id;
+          const p = progressOf(r.event);
+          if (p !== undefined) listener(p);
+        }
+        if (events.length < 1000) return;
+      }
+    };
+    let reading: Promise<void> = Promise.resolve();
+    const tick = () => {
+      reading = read().catch((err: unknown) => { this.log.warn('following a run: cannot read its events', { runId, error: String(err) }); });
+      void reading.then(() => { if (!stopped) timer = setTimeout(tick, this.#pollMs); });
+    };
+    tick();
+    return async () => {
+      if (stopped) return;
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
+      await reading;
+      await read();
+    };
+  }
+
   /** The approval gates of a run that have not been passed yet (none once the run completed). */
-  pendingGates(run: RunRecord): string[] {
+  async pendingGates(run: RunRecord): Promise<string[]> {
+    return this.#pendingGates(run);
+  }
+
+  #pendingGates(run: RunRecord): string[] {
     if (run.status === 'completed') return [];
-    return this.#gates(run).filter((g) => this.journal.getStep(run.id, `approve-${g}`)?.status !== 'completed');
+    return this.#gates(run).filter((g) => this.#b.journal.getStep(run.id, `approve-${g}`)?.status !== 'completed');
   }
 
   #gates(run: RunRecord): string[] {
@@ -224,26 +299,50 @@ export class App {
   }
 
   /** Whether some live process is executing the run (its heartbeat is recent). */
-  isExecuting(runId: string): boolean {
-    const { owner, heartbeatAt } = this.journal.ownerInfo(runId);
+  async isExecuting(runId: string): Promise<boolean> {
+    const { owner, heartbeatAt } = this.#b.journal.ownerInfo(runId);
     return owner !== null && heartbeatAt !== null && Date.now() - Date.parse(heartbeatAt) < 5_000;
   }
 
   /** A run by id or unique prefix. */
   run(ref: string): RunRecord {
-    const exact = this.journal.getRun(ref);
+    const { journal } = this.#b;
+    const exact = journal.getRun(ref);
     if (exact !== undefined) return exact;
-    const found = this.journal.findRuns(ref);
+    const found = journal.findRuns(ref);
     if (found.length === 1 && found[0] !== undefined) return found[0];
     if (found.length > 1) throw new FirebreakError('CONFLICT', `run id "${ref}" is ambiguous: ${found.map((r) => r.id).join(', ')}`);
     throw new FirebreakError('NOT_FOUND', `no run "${ref}" (firebreak runs list shows them)`);
   }
 
   async close(): Promise<void> {
-    await this.runtime.close();
+    await this.#b.runtime.close();
+    await this.#audit.close();
     // Sign the head so that truncating what this process wrote is detected.
-    this.audit.checkpoint();
-    this.db.close();
+    this.#b.audit.checkpoint();
+    this.#b.close();
+  }
+
+  /** Executes a durable run here; the incident's timeline records how it ended. */
+  #execute(runId: string, incidentId: string | null): Promise<RunOutcome> {
+    const outcome = this.#b.runtime.resume(runId).then((o) => {
+      if (incidentId !== null) this.#finished(incidentId, o);
+      return o;
+    });
+    // A caller that only wanted the run durable may never await it: its failure is then logged, not unhandled.
+    outcome.catch((err: unknown) => { this.log.error('run failed', { runId, error: String(err) }); });
+    return outcome;
+  }
+
+  /** The outcome of a run executed elsewhere (or earlier): when it ends or waits. */
+  async #settled(runId: string): Promise<RunOutcome> {
+    for (;;) {
+      const run = await this.#b.runtime.get(runId);
+      if (run !== undefined && (TERMINAL_STATUSES.includes(run.status) || run.status === 'waiting')) {
+        return { runId, status: run.status, result: run.result, ...(run.error === null ? {} : { error: run.error }) };
+      }
+      await new Promise((r) => setTimeout(r, this.#pollMs));
+    }
   }
 
   #automatic(p: AnyPlaybook): ReadonlySet<string> {
@@ -252,80 +351,10 @@ export class App {
 
   #finished(incidentId: string, outcome: RunOutcome): void {
     const msg = outcome.status === 'waiting' ? 'waits for approval' : `ended ${outcome.status}${outcome.error === undefined ? '' : `: ${outcome.error.message}`}`;
-    this.incidents.addEvent(incidentId, `run.${outcome.status}`, `run ${outcome.runId} ${msg}`, { runId: outcome.runId });
+    this.#b.incidents.addEvent(incidentId, `run.${outcome.status}`, `run ${outcome.runId} ${msg}`, { runId: outcome.runId });
   }
-
-  #onJournal(e: JournalEvent): void {
-    let incidentId = this.#incidentOfRun.get(e.runId);
-    if (incidentId === undefined) {
-      incidentId = this.journal.getRun(e.runId)?.incidentId ?? null;
-      this.#incidentOfRun.set(e.runId, incidentId);
-    }
-    const ids = { ...(incidentId === null ? {} : { incidentId }), runId: e.runId };
-    switch (e.type) {
-      case 'run':
-        this.audit.append({ kind: `run.${e.status}`, actor: 'firebreak', ...ids, ...(e.error === undefined ? {} : { data: { error: e.error } }) });
-        return;
-      case 'step': {
-        // The plan can list thousands of items: the audit entry cites its hash, the journal keeps the rest.
-        const plan = e.stepId === 'plan' ? (e.output as Plan | null | undefined) : undefined;
-        const output = plan === undefined ? e.output : { planHash: plan?.hash, entries: plan?.entries.length };
-        this.audit.append({
-          kind: e.kind === 'generate' ? 'secret.generated' : `step.${e.status}`, actor: 'firebreak', ...ids, stepId: e.stepId,
-          data: { attempt: e.attempt, ...pick(e.meta, ['title', 'phase', 'system', 'effect', 'item']), ...(output === undefined ? {} : { output }), ...(e.error === undefined ? {} : { error: e.error }) },
-        });
-        return;
-      }
-      case 'signal':
-        this.audit.append({ kind: 'signal.accepted', actor: (e.payload as { approver?: string } | null)?.approver ?? 'unknown', ...ids, data: { name: e.name, payload: e.payload } });
-        return;
-    }
-  }
-}
-
-/**
- * The incident status a run has earned: contained, eradicated, recovered in
- * that order, each needing its phase complete (a phase the playbook does not
- * have does not hold the next one back). Recovery finishing before
- * containment does not make an incident "recovered".
- */
-function statusReached(p: AnyPlaybook, completed: readonly Phase[]): IncidentStatus | undefined {
-  const present = new Set(p.steps.map((s) => s.phase));
-  let reached: IncidentStatus | undefined;
-  for (const [phase, status] of Object.entries(STATUS_AFTER_PHASE) as [Phase, IncidentStatus][]) {
-    if (!present.has(phase)) continue;
-    if (!completed.includes(phase)) break;
-    reached = status;
-  }
-  return reached;
-}
-
-/** Automatic containment is for steps a rejection can undo: they must exist, change something reversibly and have a compensation. */
-function assertAutomaticSteps(playbooks: readonly AnyPlaybook[], automatic: Readonly<Record<string, readonly string[]>>): void {
-  const problems: string[] = [];
-  for (const [pb, ids] of Object.entries(automatic)) {
-    const p = playbooks.find((x) => x.id === pb);
-    if (p === undefined) { problems.push(`approvals.automatic.${pb}: no playbook "${pb}" (known: ${playbooks.map((x) => x.id).join(', ')})`); continue; }
-    for (const id of ids) {
-      const s = p.steps.find((x) => x.id === id);
-      if (s === undefined) problems.push(`approvals.automatic.${pb}: no step "${id}" in ${pb} (steps: ${p.steps.map((x) => x.id).join(', ')})`);
-      else if (s.effect === 'read') problems.push(`approvals.automatic.${pb}: ${id} only reads: it needs no approval`);
-      else if (s.effect === 'irreversible') problems.push(`approvals.automatic.${pb}: ${id} is irreversible: a rejection could not undo it, so it always waits for the approval`);
-      else if (s.compensate === undefined || s.manual !== undefined) problems.push(`approvals.automatic.${pb}: ${id} has no compensation: a rejection could not undo it`);
-    }
-  }
-  if (problems.length > 0) throw new FirebreakError('CONFIG_INVALID', `automatic containment is misconfigured:\n  ${problems.join('\n  ')}`, { details: { problems } });
-}
-
-function pick(o: Readonly<Record<string, unknown>>, keys: string[]): Record<string, unknown> {
-  return Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
 }
 
 function newRunId(): string {
   return `run-${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(4).toString('hex')}`;
-}
-
-function describeEntities(p: AnyPlaybook, input: unknown): string {
-  const entities = p.entities?.(input) ?? [];
-  return entities.length === 0 ? '' : `: ${entities.map((e) => `${e.type} ${e.id}`).join(', ')}`;
 }

@@ -21,6 +21,8 @@ export interface AuditInput {
   readonly runId?: string;
   readonly stepId?: string;
   readonly data?: Record<string, unknown>;
+  /** When it happened, if not now (an event appended from the journal's outbox keeps its commit time). */
+  readonly ts?: string;
 }
 
 export interface AuditEntry extends AuditInput {
@@ -111,7 +113,7 @@ export class AuditLog {
       const out: AuditEntry[] = [];
       for (const input of inputs) {
         seq += 1;
-        const ts = this.#now().toISOString();
+        const ts = input.ts ?? this.#now().toISOString();
         const entry = {
           seq, ts, kind: input.kind, actor: input.actor,
           ...(input.incidentId === undefined ? {} : { incidentId: input.incidentId }),
@@ -131,6 +133,48 @@ export class AuditLog {
       return out;
     };
     return this.#outside(run);
+  }
+
+  /**
+   * Appends the entries of a source's events (the journal's outbox) that the
+   * chain does not hold yet, in the source's order, and records how far the
+   * source has been appended, in one transaction: processes draining the
+   * same source at once append each event once. `upTo` is the last event
+   * read (events that make no entry move the cursor too).
+   *
+   * The events are durable already (they committed with their change), so
+   * this transaction needs no fsync of its own: it commits with
+   * synchronous=NORMAL and a power cut at worst makes the next drain redo
+   * it. Except when it writes a checkpoint: the anchor file follows a
+   * checkpoint, so that commit is made durable first.
+   */
+  appendFrom(source: string, upTo: number, events: readonly { readonly id: number; readonly input: AuditInput }[]): AuditEntry[] {
+    const run = (): AuditEntry[] => {
+      const row = this.#db.prepare('SELECT last_id FROM audit_sources WHERE source = ?').get(source);
+      const cursor = row === undefined ? 0 : Number(row['last_id']);
+      if (upTo <= cursor) return [];
+      const fresh = events.filter((e) => e.id > cursor).map((e) => e.input);
+      this.#db.prepare('INSERT INTO audit_sources (source, last_id) VALUES (?, ?) ON CONFLICT (source) DO UPDATE SET last_id = excluded.last_id').run(source, upTo);
+      return this.appendMany(fresh);
+    };
+    if (this.#db.isTransaction) return run();
+    const head = this.#head.get();
+    const seq = head === undefined ? 0 : Number(head['seq']);
+    const signs = seq === 0 || Math.floor((seq + events.length) / this.#every) > Math.floor(seq / this.#every);
+    const level = Number(this.#db.prepare('PRAGMA synchronous').get()?.['synchronous'] ?? 2);
+    if (signs || level <= 1) return this.#outside(run);
+    this.#db.exec('PRAGMA synchronous = NORMAL');
+    try {
+      return this.#outside(run);
+    } finally {
+      this.#db.exec(`PRAGMA synchronous = ${level >= 3 ? 'EXTRA' : 'FULL'}`);
+    }
+  }
+
+  /** How far the chain holds a source's events. */
+  sourceCursor(source: string): number {
+    const row = this.#db.prepare('SELECT last_id FROM audit_sources WHERE source = ?').get(source);
+    return row === undefined ? 0 : Number(row['last_id']);
   }
 
   /**

@@ -3,7 +3,7 @@ import type { Secret } from '../lib/secret.ts';
 
 /**
  * The narrow interface every durable runtime implements: the embedded one on
- * SQLite (runtime-embedded.ts) and, later, one on an existing durable engine
+ * SQLite (src/runtime/embedded/) and, later, one on an existing durable engine
  * over PostgreSQL (DBOS Transact). Both must pass test/conformance/.
  *
  * A workflow is a deterministic async function of its input that reaches the
@@ -74,6 +74,38 @@ export type ProgressEvent =
   | { readonly type: 'step'; readonly runId: string; readonly stepId: string; readonly parentId: string | null; readonly status: StepStatus; readonly attempt: number; readonly error?: ErrorData; readonly meta?: Readonly<Record<string, unknown>> }
   | { readonly type: 'fanout'; readonly runId: string; readonly stepId: string; readonly total: number; readonly done: number; readonly failed: number }
   | { readonly type: 'waiting'; readonly runId: string; readonly stepId: string; readonly signal: string; readonly meta?: Readonly<Record<string, unknown>> };
+
+/**
+ * What the journal records, as events in commit order. A runtime writes each
+ * one in the same durable unit of work as the change it describes (the step's
+ * own commit), so an event exists exactly when its change committed: they are
+ * the audit trail's outbox (appended to the chain in order after the commit)
+ * and the progress feed a process that did not start the run can follow.
+ */
+export type JournalEvent =
+  | { readonly type: 'run'; readonly runId: string; readonly status: RunStatus; readonly error?: ErrorData }
+  | { readonly type: 'step'; readonly runId: string; readonly stepId: string; readonly parentId: string | null; readonly kind: StepRecord['kind']; readonly status: StepStatus; readonly attempt: number; readonly meta: Readonly<Record<string, unknown>>; readonly error?: ErrorData }
+  | { readonly type: 'waiting'; readonly runId: string; readonly stepId: string; readonly signal: string; readonly meta?: Readonly<Record<string, unknown>> }
+  | { readonly type: 'fanout'; readonly runId: string; readonly stepId: string; readonly total: number; readonly done: number; readonly failed: number }
+  | { readonly type: 'signal'; readonly runId: string; readonly stepId: string; readonly name: string; readonly payload: unknown };
+
+/** A journal event with its place in the commit order (ids only grow) and when it was recorded. */
+export interface RecordedEvent {
+  readonly id: number;
+  readonly at: string;
+  readonly event: JournalEvent;
+}
+
+/**
+ * The progress a journal event shows a follower: runs, steps, waits and
+ * fan-out counts. Accepted signals, generated values and a fan-out's own
+ * start and end are the audit trail's.
+ */
+export function progressOf(e: JournalEvent): ProgressEvent | undefined {
+  if (e.type === 'signal') return undefined;
+  if (e.type === 'step' && (e.kind === 'generate' || e.kind === 'fanout')) return undefined;
+  return e;
+}
 
 export interface WorkflowContext {
   readonly runId: string;
@@ -160,6 +192,11 @@ export interface DurableRuntime {
   register(name: string, fn: WorkflowFn): void;
   /** Creates the run (idempotent on runId) and executes it in this process until it ends or waits. */
   start(options: StartOptions): Promise<RunOutcome>;
+  /**
+   * Journals the run without executing it (idempotent on runId): resolves once
+   * the run is durable, with whether it was created. `resume` executes it.
+   */
+  create(options: StartOptions): Promise<boolean>;
   /** Continues a run that crashed, was interrupted, cancelled, or ended with failures (which are retried). */
   resume(runId: string): Promise<RunOutcome>;
   /** Asks the run to stop; the process executing it aborts its steps. Works across processes. */
@@ -169,6 +206,10 @@ export interface DurableRuntime {
   get(runId: string): Promise<RunRecord | undefined>;
   list(filter?: { readonly status?: RunStatus; readonly incidentId?: string; readonly limit?: number }): Promise<readonly RunRecord[]>;
   steps(runId: string): Promise<readonly StepRecord[]>;
+  /** One step (or fan-out item, or wait) of a run, by its full id. */
+  step(runId: string, stepId: string): Promise<StepRecord | undefined>;
+  /** Journal events after `afterId` (0: from the first), oldest first: of one run, or of every run. Works across processes. */
+  events(filter: { readonly runId?: string; readonly afterId?: number; readonly limit?: number }): Promise<readonly RecordedEvent[]>;
   /** Progress of runs executed by this process. Returns an unsubscribe function. */
   onProgress(listener: (event: ProgressEvent) => void): () => void;
   /** Sets the rate limit of a key used by {@link StepOptions.rateLimitKey}. */

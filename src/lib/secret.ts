@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { inspect } from 'node:util';
 
 export const REDACTED = '[REDACTED]';
@@ -12,6 +13,51 @@ const knownSecretValues = new Set<string>();
 const MIN_REGISTERED_LENGTH = 6;
 
 /**
+ * Values registered inside a scope (a run) are forgotten when the scope is
+ * released, unless something outside any scope, or another live scope,
+ * registered them too: a process that runs for weeks (the server, the
+ * watcher) must not keep every plaintext it ever handled.
+ */
+const scopeOf = new AsyncLocalStorage<Set<string>>();
+const scopes = new Map<string, Set<string>>();
+/** Values registered outside any scope: kept for the life of the process. */
+const unscoped = new Set<string>();
+
+function register(value: string): void {
+  if (value.length < MIN_REGISTERED_LENGTH) return;
+  knownSecretValues.add(value);
+  const scope = scopeOf.getStore();
+  if (scope === undefined) unscoped.add(value);
+  else scope.add(value);
+}
+
+/** Runs `fn` with the secrets it wraps belonging to scope `id` (see {@link releaseSecretScope}). */
+export function withSecretScope<T>(id: string, fn: () => T): T {
+  let scope = scopes.get(id);
+  if (scope === undefined) {
+    scope = new Set();
+    scopes.set(id, scope);
+  }
+  return scopeOf.run(scope, fn);
+}
+
+/** Forgets the values registered only inside scope `id` (the run ended). */
+export function releaseSecretScope(id: string): void {
+  const scope = scopes.get(id);
+  if (scope === undefined) return;
+  scopes.delete(id);
+  for (const value of scope) {
+    if (unscoped.has(value) || [...scopes.values()].some((s) => s.has(value))) continue;
+    knownSecretValues.delete(value);
+  }
+}
+
+/** How many values redaction currently knows (tests check that a run's are released). */
+export function knownSecretCount(): number {
+  return knownSecretValues.size;
+}
+
+/**
  * A value that must never be printed. `toString`, `toJSON` and
  * `util.inspect` all give the redaction marker; the value is read only through
  * an explicit {@link Secret.reveal} at the call site that needs it.
@@ -21,7 +67,7 @@ export class Secret {
 
   constructor(value: string) {
     this.#value = value;
-    if (value.length >= MIN_REGISTERED_LENGTH) knownSecretValues.add(value);
+    register(value);
   }
 
   reveal(): string {
@@ -51,7 +97,7 @@ export function isSecret(value: unknown): value is Secret {
 
 /** Registers a value as secret without wrapping it (e.g. a value only seen inside a response). */
 export function registerSecretValue(value: string): void {
-  if (value.length >= MIN_REGISTERED_LENGTH) knownSecretValues.add(value);
+  register(value);
 }
 
 /** Replaces every registered secret value that occurs in `text`. */

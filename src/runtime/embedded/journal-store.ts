@@ -1,7 +1,7 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { ErrorData } from '../../lib/errors.ts';
 import { redact } from '../../lib/redact.ts';
-import type { RunRecord, RunStatus, StepRecord, StepStatus } from '../../engine/runtime-types.ts';
+import type { JournalEvent, RecordedEvent, RunRecord, RunStatus, StepRecord, StepStatus } from '../../engine/runtime-types.ts';
 import { transaction } from '../../store/sqlite-db.ts';
 
 type Row = Record<string, unknown>;
@@ -122,7 +122,8 @@ export class JournalStore {
       const prev = this.#stmt('SELECT attempts FROM steps WHERE run_id = ? AND step_id = ?').get(s.runId, s.stepId);
       const attempt = (prev === undefined ? 0 : Number(prev['attempts'])) + 1;
       if (prev === undefined) {
-        const seq = Number(this.#stmt('SELECT count(*) AS n FROM steps WHERE run_id = ?').get(s.runId)?.['n'] ?? 0);
+        // The next number of the run, through the (run_id, seq) index: constant cost however long the run is.
+        const seq = Number(this.#stmt('SELECT COALESCE(MAX(seq) + 1, 0) AS n FROM steps WHERE run_id = ?').get(s.runId)?.['n'] ?? 0);
         this.#stmt(`INSERT INTO steps (run_id, step_id, parent_id, kind, status, attempts, meta, started_at, seq) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)`)
           .run(s.runId, s.stepId, s.parentId, s.kind, s.status ?? 'running', json(s.meta), s.now, seq);
       } else {
@@ -163,6 +164,20 @@ export class JournalStore {
       stepId: String(r['step_id']), attempt: Number(r['attempt']), startedAt: String(r['started_at']), endedAt: str(r['ended_at']),
       outcome: str(r['outcome']), error: parse(r['error']) as ErrorData | null,
     }));
+  }
+
+  // ---- events ----
+
+  /** Records an event; call inside the transaction of the change it describes. */
+  addEvent(e: JournalEvent, now: string): void {
+    this.#stmt('INSERT INTO run_events (run_id, at, event) VALUES (?, ?, ?)').run(e.runId, now, json(e));
+  }
+
+  events(filter: { runId?: string; afterId?: number; limit?: number }): RecordedEvent[] {
+    const rows = filter.runId === undefined
+      ? this.#stmt('SELECT id, at, event FROM run_events WHERE id > ? ORDER BY id LIMIT ?').all(filter.afterId ?? 0, filter.limit ?? 1000)
+      : this.#stmt('SELECT id, at, event FROM run_events WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?').all(filter.runId, filter.afterId ?? 0, filter.limit ?? 1000);
+    return rows.map((r) => ({ id: Number(r['id']), at: String(r['at']), event: parse(r['event']) as JournalEvent }));
   }
 
   // ---- signals ----

@@ -1,0 +1,94 @@
+import { toErrorData } from '../lib/errors.ts';
+import type { Logger } from '../lib/log.ts';
+import type { DurableRuntime } from '../engine/runtime-types.ts';
+import type { AuditInput, AuditLog } from '../audit/audit-log.ts';
+import { auditEntryOf, type JournalLookups } from '../audit/audit-journal.ts';
+
+const SOURCE = 'journal';
+const BATCH = 500;
+
+/**
+ * Everything the application writes to the audit trail goes through here, in
+ * one order: first the journal's outbox (the events the runtime committed
+ * with each step, appended after the commit, in commit order), then the
+ * application's own entries (a run requested, an approval, evidence). A
+ * crash between a step's commit and its audit entry loses nothing: the next
+ * process that opens the store appends the events still outstanding.
+ */
+export class AuditRecorder {
+  readonly #runtime: DurableRuntime;
+  readonly #audit: AuditLog;
+  readonly #log: Logger;
+  readonly #incidents = new Map<string, string | null>();
+  #queue: Promise<void> = Promise.resolve();
+  #scheduled = false;
+  #closed = false;
+
+  constructor(runtime: DurableRuntime, audit: AuditLog, log: Logger) {
+    this.#runtime = runtime;
+    this.#audit = audit;
+    this.#log = log;
+  }
+
+  /** After a journal commit: appends the outbox soon, coalescing the commits of one turn of the event loop. */
+  schedule(): void {
+    if (this.#scheduled || this.#closed) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      if (!this.#closed) void this.#enqueue(() => this.#drain());
+    });
+  }
+
+  /** Appends an entry of the application's, after the outbox. */
+  record(input: AuditInput): Promise<void> {
+    return this.#enqueue(async () => {
+      await this.#drain();
+      this.#audit.append(input);
+    });
+  }
+
+  /** Resolves once everything recorded or committed so far is in the chain. */
+  flush(): Promise<void> {
+    return this.#enqueue(() => this.#drain());
+  }
+
+  /** Appends what is outstanding, then stops: the store is about to close. */
+  async close(): Promise<void> {
+    await this.flush();
+    this.#closed = true;
+  }
+
+  #enqueue(task: () => Promise<void>): Promise<void> {
+    const next = this.#queue.then(task);
+    // The queue goes on after a failure; the caller of this task still sees it.
+    this.#queue = next.catch((err: unknown) => { this.#log.error('audit trail: append failed', { error: toErrorData(err) }); });
+    return next;
+  }
+
+  async #drain(): Promise<void> {
+    const look: JournalLookups = {
+      incidentOf: async (runId) => {
+        let id = this.#incidents.get(runId);
+        if (id === undefined) {
+          id = (await this.#runtime.get(runId))?.incidentId ?? null;
+          this.#incidents.set(runId, id);
+        }
+        return id;
+      },
+      output: async (runId, stepId) => (await this.#runtime.step(runId, stepId))?.output,
+    };
+    for (;;) {
+      const events = await this.#runtime.events({ afterId: this.#audit.sourceCursor(SOURCE), limit: BATCH });
+      const last = events.at(-1);
+      if (last === undefined) return;
+      const entries: { id: number; input: AuditInput }[] = [];
+      for (const r of events) {
+        const input = await auditEntryOf(r, look);
+        if (input !== undefined) entries.push({ id: r.id, input });
+      }
+      this.#audit.appendFrom(SOURCE, last.id, entries);
+      if (events.length < BATCH) return;
+    }
+  }
+}
