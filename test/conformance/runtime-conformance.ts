@@ -5,7 +5,9 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
 import type { DurableRuntime, RunStatus } from '../../src/engine/runtime-types.ts';
+import { Secret, redactKnownValues } from '../../src/lib/secret.ts';
 import { effects, registerConformanceWorkflows } from './workflows.ts';
 
 /** Builds a runtime over the store at `location` (a file path for SQLite, a database URL for PostgreSQL). */
@@ -177,5 +179,46 @@ export function runConformance(name: string, factoryModule: string, createRuntim
     const again = await rt.start({ runId: 'run-owned', workflow: 'conf.cancel', input: null, initiator: 'conformance' });
     assert.equal(again.status, 'completed');
     assert.deepEqual(effects(env.dir), ['first', 'long', 'last']);
+  });
+
+  test(`${name}: steps and fan-out items are journaled in the order they were called, whatever order they finish in`, async (t) => {
+    const env = setup(t, factoryModule, createRuntime, location);
+    const rt = await inProcess(t, env);
+    const out = await rt.start({ runId: 'run-order', workflow: 'conf.order', input: null, initiator: 'conformance' });
+    assert.equal(out.status, 'completed');
+    // The timing really was reversed: otherwise the test would prove nothing.
+    assert.deepEqual(effects(env.dir), ['end fast', 'end slow', 'end item-2', 'end item-1', 'end item-0', 'end item-5', 'end item-4', 'end item-3']);
+    const steps = await rt.steps('run-order');
+    assert.deepEqual(steps.filter((s) => s.parentId === null).map((s) => s.stepId), ['slow', 'fast', 'items']);
+    assert.deepEqual(steps.filter((s) => s.kind === 'item').map((s) => s.stepId), [0, 1, 2, 3, 4, 5].map((i) => `items[item-${i}]`));
+    // The journal's events (what a replaying engine and a follower read) start the steps in call order too.
+    const started = (await rt.events({ runId: 'run-order' })).map((r) => r.event).filter((e) => e.type === 'step' && e.status === 'running' && e.parentId === null);
+    assert.deepEqual(started.map((e) => (e.type === 'step' ? e.stepId : '')), ['slow', 'fast']);
+  });
+
+  test(`${name}: a run's progress is in the journal, in order, for a process that did not start it`, async (t) => {
+    const env = setup(t, factoryModule, createRuntime, location);
+    const rt = await inProcess(t, env);
+    const c = child(env, ['start', 'conf.approval', 'run-follow']);
+    t.after(() => { c.proc.kill('SIGKILL'); });
+    await until('the child waits at its gate', async () => (await rt.events({ runId: 'run-follow' })).some((r) => r.event.type === 'run' && r.event.status === 'waiting'));
+    const events = await rt.events({ runId: 'run-follow' });
+    const seen = events.map((r) => r.event).map((e) => (e.type === 'run' ? `run ${e.status}` : e.type === 'step' ? `${e.stepId} ${e.status}` : e.type === 'waiting' ? `wait ${e.stepId} for ${e.signal}` : e.type));
+    assert.deepEqual(seen, ['run pending', 'run running', 'prepare running', 'prepare completed', 'wait gate for approve', 'run waiting']);
+    assert.ok(events.every((r, i) => i === 0 || r.id > (events[i - 1]?.id ?? 0)), 'event ids grow in commit order');
+    const later = await rt.events({ runId: 'run-follow', afterId: events[2]?.id ?? 0 });
+    assert.equal(later.length, events.length - 3, 'afterId reads only what is new');
+  });
+
+  test(`${name}: the secrets a run wrapped are released when it ends; others are kept`, async (t) => {
+    const env = setup(t, factoryModule, createRuntime, location);
+    const rt = await inProcess(t, env);
+    const inside = `run-secret-${randomBytes(12).toString('hex')}`;
+    const outside = new Secret(`process-secret-${randomBytes(12).toString('hex')}`);
+    const out = await rt.start({ runId: 'run-secret', workflow: 'conf.secret', input: { value: inside }, initiator: 'conformance' });
+    assert.equal(out.status, 'completed');
+    assert.deepEqual((out.result as { output: unknown }).output, { redactedInside: true }, 'redacted while the run executed');
+    assert.equal(redactKnownValues(`x ${inside} y`), `x ${inside} y`, 'forgotten once the run ended');
+    assert.equal(redactKnownValues(`x ${outside.reveal()} y`), 'x [REDACTED] y', 'a secret wrapped outside any run is kept');
   });
 }

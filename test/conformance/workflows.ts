@@ -2,7 +2,7 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { FirebreakError } from '../../src/lib/errors.ts';
-import { Secret } from '../../src/lib/secret.ts';
+import { Secret, redactKnownValues } from '../../src/lib/secret.ts';
 import type { DurableRuntime, WorkflowContext } from '../../src/engine/runtime-types.ts';
 
 /**
@@ -29,6 +29,38 @@ const hang = (signal: AbortSignal) => new Promise<never>((_, reject) => {
 });
 
 export function registerConformanceWorkflows(rt: DurableRuntime, dir: string): void {
+
+  // Steps called in one order finish in the other; fan-out items finish in reverse within each window.
+  // Nothing waits for time: each waits for the completion of the one that must finish first.
+  rt.register('conf.order', async (ctx) => {
+    let fastDone: () => void = () => undefined;
+    const fast = new Promise<void>((resolve) => { fastDone = resolve; });
+    await Promise.all([
+      ctx.step('slow', async () => { await fast; effect(dir, 'end slow'); return null; }),
+      ctx.step('fast', async () => { effect(dir, 'end fast'); fastDone(); return null; }),
+    ]);
+    const n = 6;
+    const finished = Array.from({ length: n }, () => { let done: () => void = () => undefined; const p = new Promise<void>((r) => { done = r; }); return { p, done }; });
+    const items = Array.from({ length: n }, (_, i) => ({ key: `item-${i}`, value: i }));
+    await ctx.fanOut('items', items, async (item, c) => c.step('apply', async () => {
+      // Item i waits for item i+1 of its window of three (0-2, 3-5): windows finish last-first.
+      const next = item.value % 3 === 2 ? undefined : finished[item.value + 1];
+      if (next !== undefined) await next.p;
+      effect(dir, `end ${item.key}`);
+      finished[item.value]?.done();
+      return item.value;
+    }), { concurrency: 3 });
+    return null;
+  });
+
+  // A secret wrapped inside a run is redacted while the run executes and forgotten when it ends.
+  rt.register('conf.secret', async (ctx, input) => {
+    const { value } = input as { value: string };
+    return ctx.step('use', async () => {
+      const s = new Secret(value);
+      return { redactedInside: redactKnownValues(`x ${s.reveal()} y`) === 'x [REDACTED] y' };
+    });
+  });
   // a → b → c. On its first attempt, b applies its effect and then hangs (the parent SIGKILLs it there).
   rt.register('conf.crash', async (ctx: WorkflowContext) => {
     await ctx.step('a', async () => { effect(dir, 'a'); return { a: 1 }; });

@@ -169,10 +169,9 @@ export function createEmbeddedRuntime(options: EmbeddedRuntimeOptions): DurableR
       return store.listSteps(runId);
     },
     async step(runId, stepId) {
+      // The sealed value stays inside the runtime.
       const s = store.getStep(runId, stepId);
-      if (s === undefined) return undefined;
-      const { sealed: _sealed, ...record } = s;
-      return record;
+      return s === undefined ? undefined : { ...s, sealed: undefined };
     },
     async events(filter) {
       return store.events(filter);
