@@ -1,7 +1,7 @@
 import { toErrorData } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import type { DurableRuntime } from '../engine/runtime-types.ts';
-import type { AuditInput, AuditLog } from '../audit/audit-log.ts';
+import type { AuditInput, AuditTrail } from '../audit/audit-log.ts';
 import { auditEntryOf, type JournalLookups } from '../audit/audit-journal.ts';
 
 const SOURCE = 'journal';
@@ -17,14 +17,14 @@ const BATCH = 500;
  */
 export class AuditRecorder {
   readonly #runtime: DurableRuntime;
-  readonly #audit: AuditLog;
+  readonly #audit: AuditTrail;
   readonly #log: Logger;
   readonly #incidents = new Map<string, string | null>();
   #queue: Promise<void> = Promise.resolve();
   #scheduled = false;
   #closed = false;
 
-  constructor(runtime: DurableRuntime, audit: AuditLog, log: Logger) {
+  constructor(runtime: DurableRuntime, audit: AuditTrail, log: Logger) {
     this.#runtime = runtime;
     this.#audit = audit;
     this.#log = log;

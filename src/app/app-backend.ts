@@ -9,8 +9,8 @@ import { StartKeys } from '../store/start-keys.ts';
 import { createEmbeddedRuntime } from '../runtime/embedded/embedded-runtime.ts';
 import { JournalStore } from '../runtime/embedded/journal-store.ts';
 import { createCredentialStore } from '../runtime/embedded/credential-store.ts';
-import { IncidentStore } from '../incidents/incident-store.ts';
-import type { AuditLog } from '../audit/audit-log.ts';
+import { IncidentStore, type Incidents } from '../incidents/incident-store.ts';
+import type { AuditLog, AuditTrail } from '../audit/audit-log.ts';
 
 /**
  * Where the application keeps its state: a durable runtime with its journal,
@@ -22,8 +22,8 @@ export interface Backend {
   readonly runtime: DurableRuntime;
   /** Read access to the journal (runs, steps, attempts, signals). */
   readonly journal: JournalStore;
-  readonly incidents: IncidentStore;
-  readonly audit: AuditLog;
+  readonly incidents: Incidents;
+  readonly audit: AuditTrail;
   readonly credentials: CredentialStages;
   readonly targets: RunTargets;
   readonly startKeys: StartKeys;

@@ -63,13 +63,32 @@ export interface AuditLogOptions {
 }
 
 /**
+ * The audit trail as the application uses it; the SQLite {@link AuditLog}
+ * implements it (a backend on another database implements it there).
+ */
+export interface AuditTrail {
+  readonly publicKeyPem: string;
+  readonly keyId: string;
+  append(input: AuditInput): AuditEntry;
+  /** Appends a source's events the chain does not hold yet and records how far (see {@link AuditLog.appendFrom}). */
+  appendFrom(source: string, upTo: number, events: readonly { readonly id: number; readonly input: AuditInput }[]): AuditEntry[];
+  sourceCursor(source: string): number;
+  checkpoint(): Checkpoint | undefined;
+  verify(): Promise<VerifyResult>;
+  list(filter?: { incidentId?: string; runId?: string; afterSeq?: number; limit?: number }): AuditEntry[];
+  tail(n: number): AuditEntry[];
+  count(): number;
+  export(out: Writable): Promise<number>;
+}
+
+/**
  * The append-only, hash-chained audit log. Each entry's data is redacted
  * before it is encoded, so no secret can enter the log; the canonical text is
  * stored as hashed. Appends join the caller's transaction when there is one
  * (a journal write and its audit entry commit together); several processes
  * may append: the head is read inside the write transaction.
  */
-export class AuditLog {
+export class AuditLog implements AuditTrail {
   readonly #db: DatabaseSync;
   readonly #signer: CheckpointSigner;
   readonly #every: number;

@@ -50,8 +50,27 @@ function toIncident(r: Record<string, unknown>): Incident {
   };
 }
 
+export interface NewIncident { kind: string; title: string; severity: string; detectedAt?: string; entities: readonly Entity[]; rto: Partial<Record<Phase, number>> }
+
+/**
+ * Incidents and their timelines, as the application uses them: one
+ * implementation per backend (SQLite below; PostgreSQL beside a second
+ * runtime). Calls are synchronous so that a start can take an incident in
+ * the same unit of work as its run's targets and idempotency key.
+ */
+export interface Incidents {
+  create(i: NewIncident): Incident;
+  /** By id or unique part of it. */
+  get(id: string): Incident;
+  list(filter?: { status?: IncidentStatus; limit?: number }): Incident[];
+  /** Moves the incident forward (never back); returns false when it is already at or past `status`. */
+  advance(id: string, status: IncidentStatus, reason: string): boolean;
+  addEvent(id: string, kind: string, message: string, data?: Record<string, unknown>): void;
+  events(id: string): IncidentEvent[];
+}
+
 /** Incidents and their timelines, in the journal database. */
-export class IncidentStore {
+export class IncidentStore implements Incidents {
   readonly #db: DatabaseSync;
   readonly #now: () => Date;
 
@@ -60,7 +79,7 @@ export class IncidentStore {
     this.#now = now;
   }
 
-  create(i: { kind: string; title: string; severity: string; detectedAt?: string; entities: readonly Entity[]; rto: Partial<Record<Phase, number>> }): Incident {
+  create(i: NewIncident): Incident {
     const now = this.#now();
     const id = `INC-${now.toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(3).toString('hex')}`;
     const detectedAt = i.detectedAt ?? now.toISOString();
