@@ -32,3 +32,13 @@ CREATE TABLE start_keys (
 -- A step row's sequence number is the next of its run, found through this
 -- index instead of counting the run's rows.
 CREATE INDEX steps_by_run_seq ON steps(run_id, seq);
+
+-- The newest signed checkpoint a full verification of the chain reached: a
+-- later verification (a report's) recomputes only the entries after it,
+-- once it has checked that checkpoint's signature and hash again.
+CREATE TABLE audit_verified (
+  id          INTEGER PRIMARY KEY CHECK (id = 1),
+  seq         INTEGER NOT NULL,
+  hash        TEXT NOT NULL,
+  verified_at TEXT NOT NULL
+) STRICT;
