@@ -60,7 +60,7 @@ const inside = zero();
 const playbook: AnyPlaybook = {
   ...dbCredentialLeak,
   steps: [...dbCredentialLeak.steps.filter((s) => !s.id.startsWith('password-')), ...stagedRotation(timed(passwordRotation, inside), { dependsOn: ['capture-sessions'], phase: 'containment' })],
-} as AnyPlaybook;
+};
 
 const dir = mkdtempSync(join(tmpdir(), 'fb-dbbench-'));
 const db = await startLabDatabase(join(dir, 'postgres'));
@@ -71,17 +71,18 @@ try {
   const walls: Record<PhaseName, number[]> = { create: [], set: [], test: [], propagate: [], restart: [], verify: [], finish: [] };
   const overheads: Record<PhaseName, number[]> = { create: [], set: [], test: [], propagate: [], restart: [], verify: [], finish: [] };
   const totals: number[] = [];
-  const completedAt = new Map<string, number>();
-  const off = app.runtime.onProgress((e) => { if (e.type === 'step' && e.status === 'completed') completedAt.set(e.stepId, performance.now()); });
   try {
     for (let i = 0; i < RUNS; i++) {
-      completedAt.clear();
       Object.assign(inside, zero());
       const started = performance.now();
-      const { outcome } = await app.start({ playbook: 'db-credential-leak', input: { stack: 'provider', role: 'telegraf' }, initiator: 'bench', yes: true });
+      const startedAt = Date.now();
+      const { runId, outcome: done } = await app.start({ playbook: 'db-credential-leak', input: { stack: 'provider', role: 'telegraf' }, initiator: 'bench', yes: true });
+      const outcome = await done;
       totals.push(performance.now() - started);
       if (outcome.status !== 'completed') throw new Error(`run ended ${outcome.status}: ${outcome.error?.message ?? ''}`);
-      let previous = completedAt.get('capture-sessions') ?? started;
+      // When each step ended, as its journal row says (committed with the step; millisecond resolution).
+      const completedAt = new Map((await app.queries.runDetail(runId)).steps.flatMap((s) => (s.status === 'completed' && s.endedAt !== null ? [[s.stepId, Date.parse(s.endedAt)] as const] : [])));
+      let previous = completedAt.get('capture-sessions') ?? startedAt;
       for (const p of PHASES) {
         const end = completedAt.get(`password-${p}`) ?? previous;
         walls[p].push(end - previous);
@@ -90,7 +91,6 @@ try {
       }
     }
   } finally {
-    off();
     await app.close();
   }
   const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] ?? 0; };

@@ -63,10 +63,11 @@ async function measure(latencyMs: number) {
     try {
       for (let i = 0; i < RUNS; i++) {
         const started = performance.now();
-        const { runId, outcome } = await app.start({ playbook: 'device-compromise', input: { tenant: 'acme', device: lab.devices[i] ?? '' }, initiator: 'bench', yes: true });
+        const { runId, outcome: done } = await app.start({ playbook: 'device-compromise', input: { tenant: 'acme', device: lab.devices[i] ?? '' }, initiator: 'bench', yes: true });
+        const outcome = await done;
         engine += performance.now() - started;
         if (outcome.status !== 'completed') throw new Error(`run ended ${outcome.status}: ${outcome.error?.message ?? ''}`);
-        const all = app.journal.listSteps(runId);
+        const all = (await app.queries.runDetail(runId)).steps;
         steps += all.filter((s) => s.kind === 'step' || s.kind === 'signal').length;
         const work = all.filter((s) => BRANCHES.flat().includes(s.stepId));
         const start = Math.min(...work.map((s) => Date.parse(s.startedAt ?? '')));

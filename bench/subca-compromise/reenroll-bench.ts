@@ -21,7 +21,7 @@ import { createPlatform } from '../../src/playbooks/platform.ts';
 import { silentLogger } from '../../src/lib/log.ts';
 import { mapWithConcurrency } from '../../src/engine/rate-limit.ts';
 import { connectSubca, disconnectSubca, type SubcaCompromiseInput, type SubcaDeps } from '../../src/playbooks/subca-compromise/subca-deps.ts';
-import { reenrollDevices } from '../../src/playbooks/subca-compromise/subca-reenroll.ts';
+import { reenrollStep } from '../../src/playbooks/subca-compromise/subca-compromise.ts';
 import type { StepContext } from '../../src/engine/playbook-types.ts';
 
 const { values } = parseArgs({ options: { devices: { type: 'string', default: '5000' }, concurrency: { type: 'string', default: '64' } } });
@@ -47,10 +47,11 @@ try {
   try {
     t0 = performance.now();
     const r = await app.start({ playbook: 'subca-compromise', input: { tenant: 'acme' }, initiator: 'bench', yes: true });
-    const total = performance.now() - t0;
     runId = r.runId;
-    if (r.outcome.status !== 'completed') throw new Error(`run ended ${r.outcome.status}: ${r.outcome.error?.message ?? ''}`);
-    const items = app.journal.listSteps(runId).filter((s) => /^reenroll-devices\[[^\]]+\]$/.test(s.stepId));
+    const outcome = await r.outcome;
+    const total = performance.now() - t0;
+    if (outcome.status !== 'completed') throw new Error(`run ended ${outcome.status}: ${outcome.error?.message ?? ''}`);
+    const items = (await app.queries.runDetail(runId)).steps.filter((s) => /^reenroll-devices\[[^\]]+\]$/.test(s.stepId));
     const start = Math.min(...items.map((s) => Date.parse(s.startedAt ?? '')));
     const end = Math.max(...items.map((s) => Date.parse(s.endedAt ?? '')));
     engineMs = end - start;
@@ -59,9 +60,9 @@ try {
     await app.close();
   }
   await lab.simulators.thingsboard.settled();
-  const journal = openApp({ loaded });
-  const outputs = Object.fromEntries((await journal).journal.listSteps(runId).filter((s) => !s.stepId.includes('[')).map((s) => [s.stepId, (s.output as { output?: unknown } | null)?.output ?? s.output]));
-  await (await journal).close();
+  const reader = await openApp({ loaded });
+  const outputs = Object.fromEntries((await reader.queries.runDetail(runId)).steps.filter((s) => !s.stepId.includes('[')).map((s) => [s.stepId, (s.output as { output?: unknown } | null)?.output ?? s.output]));
+  await reader.close();
 
   // Baseline: the same per-device apply, same concurrency, straight calls.
   const platform = createPlatform(loaded, silentLogger, executorResolver(loaded));
@@ -74,11 +75,11 @@ try {
     // Per device what the engine does: check, apply, verify.
     const results = await mapWithConcurrency(devices, CONCURRENCY, async (d) => {
       const ctx = {
-        runId: 'bench', input, deps, signal, log: silentLogger, outputs, item: { key: d.name, value: { id: d.id, name: d.name } }, attempt: 1, resumed: false, planning: false,
+        runId: 'bench', input, deps, signal, log: silentLogger, output: (step: { id: string }) => outputs[step.id], item: { key: d.name, value: { id: d.id, name: d.name } }, attempt: 1, resumed: false, planning: false,
       } as unknown as StepContext<SubcaCompromiseInput, SubcaDeps>;
-      await reenrollDevices.check?.(ctx);
-      const out = await reenrollDevices.apply(ctx);
-      const v = await reenrollDevices.verify?.(ctx, out);
+      await reenrollStep.check?.(ctx);
+      const out = await reenrollStep.apply(ctx);
+      const v = await reenrollStep.verify?.(ctx, out);
       if (v?.ok !== true) throw new Error(`${d.name}: ${v?.detail ?? 'no verification'}`);
     });
     const directMs = performance.now() - t0;

@@ -7,7 +7,9 @@ import { approvalSignal, parseInput, resolveSignal, playbookWorkflow, type Appro
 import { computePlan, needsApproval, type Plan } from '../engine/playbook-plan.ts';
 import { assertValidPlaybook } from '../engine/playbook-validate.ts';
 import { DEFAULT_RETRY, withRetry } from '../engine/retry.ts';
-import type { AnyPlaybook, Phase } from '../engine/playbook-types.ts';
+import type { Phase } from '../engine/playbook-types.ts';
+import type { Platform } from '../playbooks/platform.ts';
+import type { PlatformPlaybook } from '../playbooks/index.ts';
 import { TERMINAL_STATUSES, progressOf, type ProgressEvent, type RunOutcome, type RunRecord } from '../engine/runtime-types.ts';
 import type { Incident } from '../incidents/incident-store.ts';
 import { createEvidenceStore } from '../incidents/evidence-store.ts';
@@ -15,6 +17,7 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import { openEmbeddedBackend, type Backend } from './app-backend.ts';
 import { AuditRecorder } from './app-audit.ts';
 import { assertAutomaticSteps, describeEntities, statusReached } from './app-rules.ts';
+import { AppQueries, type AuditReader } from './app-queries.ts';
 
 /** What the application needs from the loaded configuration. */
 export interface AppSettings {
@@ -27,18 +30,24 @@ export interface AppSettings {
   readonly rateLimits: Readonly<Record<string, number>>;
   /** Per playbook, per phase RTO overrides (ms). */
   readonly rto: Readonly<Record<string, Partial<Record<Phase, number>>>>;
-  /** The validated configuration as playbooks see it. */
-  readonly config: unknown;
+  /** The configuration as playbooks see it: systems, executors, credentials. */
+  readonly config: Platform;
 }
 
 export interface AppOptions {
   readonly settings: AppSettings;
-  readonly playbooks: readonly AnyPlaybook[];
+  readonly playbooks: readonly PlatformPlaybook[];
   readonly logger?: Logger;
   readonly waitMode?: 'block' | 'suspend';
   /** Builds the audit log over the opened database. */
   readonly audit: (db: DatabaseSync) => AuditLog;
   readonly pollMs?: number;
+  /**
+   * Called synchronously right after each commit of a run this process
+   * executes (tests that must act at an exact step boundary). Anything else
+   * follows runs with {@link App.follow}.
+   */
+  readonly onCommitted?: (e: ProgressEvent) => void;
 }
 
 export interface StartRequest {
@@ -75,8 +84,10 @@ const FOLLOW_MS = 100;
  */
 export class App {
   readonly settings: AppSettings;
-  readonly playbooks: readonly AnyPlaybook[];
+  readonly playbooks: readonly PlatformPlaybook[];
   readonly log: Logger;
+  /** Reads: runs, plans, incidents, evidence, reports, the audit trail, as plain data. */
+  readonly queries: AppQueries;
   readonly #b: Backend;
   readonly #audit: AuditRecorder;
   readonly #pollMs: number;
@@ -98,7 +109,17 @@ export class App {
     this.#audit = recorder = new AuditRecorder(runtime, this.#b.audit, this.log);
     // Events a crashed process committed but did not append yet.
     recorder.schedule();
+    const trail = this.#b.audit;
+    // What is read of the audit trail includes every event committed so far.
+    const audit: AuditReader = {
+      verify: async (options) => { await recorder.flush(); return trail.verify(options); },
+      list: async (filter) => { await recorder.flush(); return trail.list(filter); },
+      tail: async (n) => { await recorder.flush(); return trail.tail(n); },
+      export: async (out) => { await recorder.flush(); return trail.export(out); },
+    };
+    this.queries = new AppQueries({ journal: this.#b.journal, incidents, audit, playbooks: o.playbooks, settings: o.settings });
     for (const [system, perSecond] of Object.entries(o.settings.rateLimits)) runtime.setRateLimit(system, { perSecond });
+    if (o.onCommitted !== undefined) runtime.onProgress(o.onCommitted);
     const evidence = createEvidenceStore(o.settings.stateDir, (scope, ref) => {
       void this.#audit.record({ kind: 'evidence.captured', actor: 'firebreak', ...(scope.incidentId === null ? {} : { incidentId: scope.incidentId }), runId: scope.runId, stepId: scope.stepId, data: { ...ref } });
       if (scope.incidentId !== null) incidents.addEvent(scope.incidentId, 'evidence.captured', `evidence ${ref.name} captured by ${scope.stepId}`, { ...ref });
@@ -121,7 +142,7 @@ export class App {
     }
   }
 
-  playbook(id: string): AnyPlaybook {
+  playbook(id: string): PlatformPlaybook {
     const p = this.playbooks.find((x) => x.id === id);
     if (p === undefined) throw new FirebreakError('NOT_FOUND', `no playbook "${id}"; known: ${this.playbooks.map((x) => x.id).join(', ') || '(none)'}`);
     return p;
@@ -345,7 +366,7 @@ export class App {
     }
   }
 
-  #automatic(p: AnyPlaybook): ReadonlySet<string> {
+  #automatic(p: PlatformPlaybook): ReadonlySet<string> {
     return new Set(this.settings.automatic?.[p.id] ?? []);
   }
 

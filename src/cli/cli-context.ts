@@ -13,7 +13,7 @@ export interface GlobalOptions {
   readonly verbose: boolean;
 }
 
-export function globals(cmd: Command): GlobalOptions {
+function globals(cmd: Command): GlobalOptions {
   return cmd.optsWithGlobals<GlobalOptions>();
 }
 
@@ -22,14 +22,14 @@ export function globals(cmd: Command): GlobalOptions {
  * / approver; a value set but unusable (empty, control characters) is refused
  * rather than skipped, so the operator learns that their setting is wrong.
  */
-export function actor(g: GlobalOptions): string {
+function actor(g: GlobalOptions): string {
   if (g.as !== undefined) return checkIdentity(g.as, '--as');
   const env = process.env['FIREBREAK_USER'];
   if (env !== undefined) return checkIdentity(env, '$FIREBREAK_USER');
   return checkIdentity(userInfo().username, 'the OS user name');
 }
 
-export function outFor(g: GlobalOptions): Out {
+function outFor(g: GlobalOptions): Out {
   return createOut({ json: g.json });
 }
 
@@ -38,8 +38,50 @@ export function loggerFor(g: GlobalOptions): Logger {
   return createLogger({ level: g.verbose ? 'debug' : 'warn' });
 }
 
+/** What every command's action starts from: its options, where it prints, who acts. */
+export interface CommandContext {
+  readonly g: GlobalOptions;
+  readonly out: Out;
+  /** The acting identity (see {@link actor}); asked for only by commands that record it. */
+  readonly actor: () => string;
+}
+
+/** A command's action given the application, opened for it and always closed. */
+export interface AppContext extends CommandContext {
+  readonly app: App;
+}
+
+type WaitMode = 'block' | 'suspend';
+
+function contextOf(cmd: Command): CommandContext {
+  const g = globals(cmd);
+  return { g, out: outFor(g), actor: () => actor(g) };
+}
+
+/**
+ * The shared preamble of every action: commander passes the declared
+ * arguments, the options and the command; `fn` gets the context first, then
+ * the arguments and options. A number returned is the exit code.
+ */
+export function action<A extends unknown[]>(fn: (c: CommandContext, ...args: A) => unknown): (...all: [...A, Command]) => Promise<void> {
+  return async (...all) => {
+    const cmd = all.at(-1) as Command;
+    const code = await fn(contextOf(cmd), ...(all.slice(0, -1) as A));
+    if (typeof code === 'number') process.exitCode = code;
+  };
+}
+
+/**
+ * {@link action} with the application opened (and closed, whatever happens)
+ * around `fn`; `waitMode` picks, from the arguments, whether a run waits at
+ * an approval gate in this process or stops there.
+ */
+export function appAction<A extends unknown[]>(fn: (c: AppContext, ...args: A) => Promise<unknown>, waitMode?: (...args: NoInfer<A>) => WaitMode): (...all: [...A, Command]) => Promise<void> {
+  return action<A>(async (c, ...args) => withApp(c.g, async (app) => fn({ ...c, app }, ...args), waitMode === undefined ? {} : { waitMode: waitMode(...args) }));
+}
+
 /** Opens the application for a command and always closes it. */
-export async function withApp<T>(g: GlobalOptions, fn: (app: App) => Promise<T>, options: { waitMode?: 'block' | 'suspend' } = {}): Promise<T> {
+export async function withApp<T>(g: GlobalOptions, fn: (app: App) => Promise<T>, options: { waitMode?: WaitMode } = {}): Promise<T> {
   const app = await openApp({ configPath: g.config, logger: loggerFor(g), ...options });
   try {
     return await fn(app);

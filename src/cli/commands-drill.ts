@@ -7,10 +7,11 @@ import { localPostgresProblem } from '../lab/postgres/lab-postgres.ts';
 import type { ExternalPostgres } from '../lab/postgres/lab-database.ts';
 import { loadConfig } from '../config/index.ts';
 import { openApp } from '../app/app-open.ts';
-import { buildReport } from '../report/report-model.ts';
+import type { App, StartRequest } from '../app/app.ts';
+import type { RunOutcome } from '../engine/runtime-types.ts';
 import { renderReport } from '../report/report-render.ts';
 import { PLAYBOOKS } from '../playbooks/index.ts';
-import { actor, globals, loggerFor, outFor } from './cli-context.ts';
+import { action, loggerFor } from './cli-context.ts';
 import { createTaskList } from './task-list.ts';
 import { formatDuration } from './output.ts';
 import { parseInputArgs } from './playbook-options.ts';
@@ -52,9 +53,8 @@ export function registerDrillCommand(program: Command): void {
     .option('--dir <path>', 'where the lab keeps its files and journal (default .firebreak/drills/<time>)')
     .option('--postgres <url>', 'rehearse db-credential-leak on this PostgreSQL (postgres://admin@host:5432/db?sslmode=require) instead of starting one; the admin password comes from $PGPASSWORD; a throwaway role firebreak_drill_… is created there and dropped afterwards')
     .addHelpText('after', '\nExamples:\n  firebreak drill\n  firebreak drill device-compromise --latency 20 --error-rate 0.1\n  firebreak drill device-compromise --device device-002 --devices 50\n  firebreak drill subca-compromise --devices 500\n  PGPASSWORD=… firebreak drill db-credential-leak --postgres postgres://admin@db:5432/postgres')
-    .action(async (playbookId: string | undefined, inputs: string[], o: DrillOptions, cmd: Command) => {
-      const g = globals(cmd);
-      const out = outFor(g);
+    .action(action(async (c, playbookId: string | undefined, inputs: string[], o: DrillOptions) => {
+      const { g, out } = c;
       const chosen = playbookId === undefined ? PLAYBOOKS.filter((p) => p.drill !== undefined) : PLAYBOOKS.filter((p) => p.id === playbookId);
       if (chosen.length === 0) throw new FirebreakError('NOT_FOUND', playbookId === undefined ? 'no playbook has a drill' : `no playbook "${playbookId}"; known: ${PLAYBOOKS.map((p) => p.id).join(', ')}`);
       // A drill that needs a real PostgreSQL runs only where one can be started; asked for by name, its absence is an error.
@@ -81,9 +81,9 @@ export function registerDrillCommand(program: Command): void {
             const input = inputs.length > 0 ? parseInputArgs(p, inputs) : { ...(typeof given === 'function' ? given({ ...(lab.postgres === undefined ? {} : { postgresRole: lab.postgres.role }) }) : given) };
             if (!g.json) out.line(`\n${out.style('bold', `Drill: ${p.id}`)} ${out.style('dim', JSON.stringify(input))}`);
             const tasks = g.json ? undefined : createTaskList(out);
-            const off = tasks === undefined ? () => undefined : app.runtime.onProgress(tasks.onEvent);
-            const { runId, incidentId, outcome } = await app.start({ playbook: p.id, input, initiator: actor(g), yes: true }).finally(() => { off(); tasks?.stop(); });
-            const report = buildReport({ incidents: app.incidents, journal: app.journal, audit: await auditSummary(app) }, incidentId);
+            const { runId, incidentId, outcome } = await startFollowed(app, { playbook: p.id, input, initiator: c.actor(), yes: true }, tasks);
+            if (incidentId === null) throw new FirebreakError('INTERNAL', `the drill's run ${runId} has no incident`);
+            const report = await app.queries.report(incidentId, { verifyAudit: true });
             const reportPath = join(dir, `report-${incidentId}.md`);
             writeFileSync(reportPath, renderReport(report, 'md'));
             writeFileSync(join(dir, `report-${incidentId}.html`), renderReport(report, 'html'));
@@ -129,11 +129,19 @@ export function registerDrillCommand(program: Command): void {
         await lab.stop();
       }
       if (g.json) out.data({ labDir: dir, config: lab.configPath, drills: summaries, skipped: skipped.map((p) => ({ playbook: p.id, reason: pgProblem })) });
-      process.exitCode = worst;
-    });
+      return worst;
+    }));
 }
 
-async function auditSummary(app: { audit: { verify(): Promise<{ ok: boolean; entries: number } & ({ ok: true } | { ok: false; firstBad: { seq: number; reason: string } })> } }): Promise<{ entries: number; verified: boolean; detail: string }> {
-  const v = await app.audit.verify();
-  return { entries: v.entries, verified: v.ok, detail: v.ok ? `${v.entries} entries, chain and checkpoints intact` : `first bad entry #${v.firstBad.seq}: ${v.firstBad.reason}` };
+/** Starts a run and shows its progress (when `tasks`) until it ends: every event up to its end is shown before what follows. */
+async function startFollowed(app: App, req: StartRequest, tasks: ReturnType<typeof createTaskList> | undefined): Promise<{ runId: string; incidentId: string | null; outcome: RunOutcome }> {
+  let stop = () => Promise.resolve();
+  try {
+    const started = await app.start(req);
+    if (tasks !== undefined) stop = app.follow(started.runId, tasks.onEvent);
+    return { runId: started.runId, incidentId: started.incidentId, outcome: await started.outcome };
+  } finally {
+    await stop();
+    tasks?.stop();
+  }
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { startLab, type Lab } from '../lab/lab.ts';
-import { globals, outFor } from './cli-context.ts';
+import { action } from './cli-context.ts';
 import { num } from './commands-drill.ts';
 import type { Out } from './output.ts';
 
@@ -82,9 +82,7 @@ Examples:
   firebreak lab up --devices 50 --dir ./lab
   firebreak lab up --json            # then, from another terminal:
   firebreak --config <printed config> plan device-compromise --tenant acme --device device-001`)
-    .action(async (o: { dir?: string; devices: string }, cmd: Command) => {
-      const g = globals(cmd);
-      const out = outFor(g);
+    .action(action(async ({ g, out }, o: { dir?: string; devices: string }) => {
       const devices = num('--devices', o.devices, 1, 100_000);
       const removeOnExit = o.dir === undefined;
       const dir = o.dir === undefined ? mkdtempSync(join(tmpdir(), 'firebreak-lab-')) : resolve(o.dir);
@@ -102,5 +100,5 @@ Examples:
         await started?.stop();
         if (removeOnExit) rmSync(dir, { recursive: true, force: true });
       }
-    });
+    }));
 }

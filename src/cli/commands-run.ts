@@ -1,32 +1,29 @@
-import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { FirebreakError, exitCodeFor } from '../lib/errors.ts';
-import type { App } from '../app/app.ts';
-import type { Plan } from '../engine/playbook-plan.ts';
 import type { RunOutcome } from '../engine/runtime-types.ts';
-import { actor, globals, outFor, withApp, type GlobalOptions } from './cli-context.ts';
+import { appAction, type AppContext } from './cli-context.ts';
 import { acceptPlaybookArgs, describeInputs, parseInputArgs } from './playbook-options.ts';
 import { printPlan } from './plan-print.ts';
 import { createTaskList } from './task-list.ts';
-import { formatDuration, type Out } from './output.ts';
+import { formatDuration } from './output.ts';
+import { askTerminal, promptApproval } from './approval-prompt.ts';
 import { PLAYBOOKS } from '../playbooks/index.ts';
 
 const playbookHelp = () => PLAYBOOKS.map(describeInputs).join('');
+
+/** The run a command follows: its id and incident. */
+interface Followed { readonly runId: string; readonly incidentId: string | null }
 
 export function registerRunCommands(program: Command): void {
   acceptPlaybookArgs(program.command('plan')
     .description('Show what a playbook would change, per system and per item, without changing anything (runs only read steps and checks)')
     .argument('<playbook>', 'playbook id (firebreak playbooks lists them)'))
     .addHelpText('after', `\nExamples:\n  firebreak plan device-compromise --tenant acme --device device-001\n  firebreak plan device-compromise --tenant acme --device device-001 --json\n${playbookHelp()}`)
-    .action(async (playbook: string, inputs: string[], _o: unknown, cmd: Command) => {
-      const g = globals(cmd);
-      const out = outFor(g);
-      await withApp(g, async (app) => {
-        const plan = await app.plan(playbook, parseInputArgs(app.playbook(playbook), inputs));
-        if (g.json) out.data(plan);
-        else printPlan(out, plan);
-      });
-    });
+    .action(appAction(async ({ g, out, app }, playbook: string, inputs: string[]) => {
+      const plan = await app.plan(playbook, parseInputArgs(app.playbook(playbook), inputs));
+      if (g.json) out.data(plan);
+      else printPlan(out, plan);
+    }));
 
   acceptPlaybookArgs(program.command('run')
     .description('Plan, ask for approval, execute and verify a playbook; opens an incident unless --incident is given')
@@ -34,21 +31,22 @@ export function registerRunCommands(program: Command): void {
     .option('-y, --yes', 'approve the plan up front (single operator; refused under the two-person rule)', false)
     .option('--incident <id>', 'attach the run to an existing incident')
     .option('--detected-at <time>', 'when the incident was detected (ISO 8601); RTO clocks start there', undefined)
+    .option('--idempotency-key <key>', 'two identical triggers (a retried alert, a double click) carry the same key and open one incident and one run: a duplicate says that it joined the existing run and follows it')
     .option('--detach', 'do not wait at an approval gate: exit (code 9) and let `firebreak approve` + `resume` continue', false))
-    .addHelpText('after', `\nExamples:\n  firebreak run device-compromise --tenant acme --device device-001\n  firebreak run device-compromise --tenant acme --device device-001 --yes\n  firebreak run subca-compromise --tenant acme --detach\n${playbookHelp()}`)
-    .action(async (playbook: string, inputs: string[], o: { yes: boolean; incident?: string; detectedAt?: string; detach: boolean }, cmd: Command) => {
-      const g = globals(cmd);
-      const out = outFor(g);
-      const code = await withApp(g, async (app) => {
-        const input = parseInputArgs(app.playbook(playbook), inputs);
-        const who = actor(g);
-        return followed(app, out, g, who, o.yes, () => app.start({
-          playbook, input, initiator: who, yes: o.yes,
-          ...(o.incident === undefined ? {} : { incidentId: o.incident }), ...(o.detectedAt === undefined ? {} : { detectedAt: o.detectedAt }),
-        }));
-      }, { waitMode: o.detach ? 'suspend' : 'block' });
-      process.exitCode = code;
-    });
+    .addHelpText('after', `\nExamples:\n  firebreak run device-compromise --tenant acme --device device-001\n  firebreak run device-compromise --tenant acme --device device-001 --yes\n  firebreak run subca-compromise --tenant acme --detach\n  firebreak run device-compromise --tenant acme --device device-001 --idempotency-key alert-4711\n${playbookHelp()}`)
+    .action(appAction(async (c, playbook: string, inputs: string[], o: RunOptions) => {
+      const { app, g, out } = c;
+      const input = parseInputArgs(app.playbook(playbook), inputs);
+      const who = c.actor();
+      const handle = await app.start({
+        playbook, input, initiator: who, yes: o.yes,
+        ...(o.incident === undefined ? {} : { incidentId: o.incident }), ...(o.detectedAt === undefined ? {} : { detectedAt: o.detectedAt }),
+        ...(o.idempotencyKey === undefined ? {} : { idempotencyKey: o.idempotencyKey }),
+      });
+      if (handle.duplicate && !g.json) out.line(out.style('yellow', `Joined run ${handle.runId}${handle.incidentId === null ? '' : ` of incident ${handle.incidentId}`}: an earlier start with idempotency key "${o.idempotencyKey ?? ''}" made it. Following it.`));
+      // A run starts from its first event: nothing to skip.
+      return followed(c, who, o.yes, handle, 0, () => handle.outcome, handle.duplicate);
+    }, (_p, _i, o) => (o.detach ? 'suspend' : 'block')));
 
   program.command('resume')
     .description('Continue a run after a crash, an interruption, a cancel, an approval, or to retry the items that failed')
@@ -56,36 +54,34 @@ export function registerRunCommands(program: Command): void {
     .option('-y, --yes', 'approve when asked: the plan now if there is one, else as soon as the run reaches its approval gate (refused under the two-person rule)', false)
     .option('--detach', 'do not wait at an approval gate', false)
     .addHelpText('after', '\nExamples:\n  firebreak resume run-20261125-1a2b3c4d\n  firebreak resume run-2026 --yes\n  firebreak resume run-2026 --yes --json')
-    .action(async (runRef: string, o: { yes: boolean; detach: boolean }, cmd: Command) => {
-      const g = globals(cmd);
-      const out = outFor(g);
-      const code = await withApp(g, async (app) => {
-        const run = app.run(runRef);
-        const who = actor(g);
-        if (o.yes && app.settings.twoPersonRule) {
-          throw new FirebreakError('APPROVAL_INVALID', 'the two-person rule is on (approvals.twoPersonRule): --yes is refused; another person approves with `firebreak approve <run>`');
-        }
-        const planned = app.journal.getStep(run.id, 'plan');
-        if (!o.yes || planned?.status === 'completed') {
-          // --yes approves what is still to approve; a run past its gates (or completed) is simply continued.
-          if (o.yes && app.pendingGates(run).length > 0) await app.approve({ runRef: run.id, approver: who, decision: 'approve' });
-          return followed(app, out, g, who, o.yes, async () => ({ runId: run.id, incidentId: run.incidentId, outcome: await app.resume(run.id, who) }));
-        }
-        // No plan yet (a crash during planning): the resumed run makes it, then approval is given at its gate.
-        const gate = approveAtGate(app, out, run.id, who);
-        try {
-          return await followed(app, out, g, who, true, async () => {
-            let outcome = await app.resume(run.id, who);
-            // Suspend mode (--detach) stops at the gate as soon as it is reached: continue once the approval is in.
-            if (outcome.status === 'waiting' && await gate.approved()) outcome = await app.resume(run.id, who);
-            return { runId: run.id, incidentId: run.incidentId, outcome };
-          });
-        } finally {
-          gate.stop();
-        }
-      }, { waitMode: o.detach ? 'suspend' : 'block' });
-      process.exitCode = code;
-    });
+    .action(appAction(async (c, runRef: string, o: { yes: boolean; detach: boolean }) => {
+      const { app } = c;
+      const run = await app.queries.run(runRef);
+      const who = c.actor();
+      if (o.yes && app.settings.twoPersonRule) {
+        throw new FirebreakError('APPROVAL_INVALID', 'the two-person rule is on (approvals.twoPersonRule): --yes is refused; another person approves with `firebreak approve <run>`');
+      }
+      const planned = await app.queries.plan(run.id);
+      const resume = async () => (await app.resume(run.id, who)).outcome;
+      const target: Followed = { runId: run.id, incidentId: run.incidentId };
+      if (!o.yes || planned.status === 'completed') {
+        // --yes approves what is still to approve; a run past its gates (or completed) is simply continued.
+        if (o.yes && (await app.pendingGates(run)).length > 0) await app.approve({ runRef: run.id, approver: who, decision: 'approve' });
+        return followed(c, who, o.yes, target, await app.queries.progressRecorded(run.id), resume);
+      }
+      // No plan yet (a crash during planning): the resumed run makes it, then approval is given at its gate.
+      const skip = await app.queries.progressRecorded(run.id);
+      const gate = approveAtGate(c, run.id, who, skip);
+      try {
+        return await followed(c, who, true, target, skip, async () => {
+          const outcome = await resume();
+          // Suspend mode (--detach) stops at the gate as soon as it is reached: continue once the approval is in.
+          return outcome.status === 'waiting' && await gate.approved() ? resume() : outcome;
+        });
+      } finally {
+        await gate.stop();
+      }
+    }, (_r, o) => (o.detach ? 'suspend' : 'block')));
 
   program.command('approve')
     .description('Approve (or reject) the plan of a run waiting at an approval gate; bound to the plan\'s hash')
@@ -95,24 +91,35 @@ export function registerRunCommands(program: Command): void {
     .option('--note <text>', 'reason, recorded in the audit trail and the report')
     .option('--no-resume', 'only record the approval; do not continue a run that no process is executing')
     .addHelpText('after', '\nExamples:\n  firebreak approve run-20261125-1a2b3c4d --as bob\n  firebreak approve run-2026 --reject --note "wrong device"')
-    .action(async (runRef: string, o: { step?: string; reject: boolean; note?: string; resume: boolean }, cmd: Command) => {
-      const g = globals(cmd);
-      const out = outFor(g);
-      const code = await withApp(g, async (app) => {
-        const who = actor(g);
-        const r = await app.approve({ runRef, approver: who, decision: o.reject ? 'reject' : 'approve', ...(o.note === undefined ? {} : { note: o.note }), ...(o.step === undefined ? {} : { step: o.step }) });
-        if (g.json) out.data({ runId: r.run.id, steps: r.steps, planHash: r.planHash, decision: o.reject ? 'reject' : 'approve', approver: who });
-        else out.line(`${o.reject ? 'Rejected' : 'Approved'} ${r.steps.join(', ')} of run ${r.run.id} as ${who} (plan ${r.planHash.slice(0, 16)}…)`);
-        const executing = app.isExecuting(r.run.id);
-        if (!o.resume || executing || !['waiting', 'interrupted', 'running'].includes(r.run.status)) {
-          if (executing && !g.json) out.line('The process executing the run picks the approval up.');
-          return 0;
-        }
-        if (!g.json) out.line('No process is executing the run: resuming it here.');
-        return followed(app, out, g, who, false, async () => ({ runId: r.run.id, incidentId: r.run.incidentId, outcome: await app.resume(r.run.id, who) }));
-      }, { waitMode: 'suspend' });
-      process.exitCode = code;
-    });
+    .action(appAction(async (c, runRef: string, o: { step?: string; reject: boolean; note?: string; resume: boolean }) => {
+      const { app, g, out } = c;
+      const who = c.actor();
+      const r = await app.approve({ runRef, approver: who, decision: o.reject ? 'reject' : 'approve', ...(o.note === undefined ? {} : { note: o.note }), ...(o.step === undefined ? {} : { step: o.step }) });
+      if (g.json) out.data({ runId: r.run.id, steps: r.steps, planHash: r.planHash, decision: o.reject ? 'reject' : 'approve', approver: who });
+      else out.line(`${o.reject ? 'Rejected' : 'Approved'} ${r.steps.join(', ')} of run ${r.run.id} as ${who} (plan ${r.planHash.slice(0, 16)}…)`);
+      const executing = await app.isExecuting(r.run.id);
+      if (!o.resume || executing || !['waiting', 'interrupted', 'running'].includes(r.run.status)) {
+        if (executing && !g.json) out.line('The process executing the run picks the approval up.');
+        return 0;
+      }
+      if (!g.json) out.line('No process is executing the run: resuming it here.');
+      const skip = await app.queries.progressRecorded(r.run.id);
+      return followed(c, who, false, { runId: r.run.id, incidentId: r.run.incidentId }, skip, async () => (await app.resume(r.run.id, who)).outcome);
+    }, () => 'suspend'));
+}
+
+interface RunOptions { yes: boolean; incident?: string; detectedAt?: string; idempotencyKey?: string; detach: boolean }
+
+/**
+ * Follows a run's progress from the store, skipping the first `skip` events
+ * (those recorded before this command continued it). Returns the function
+ * that stops following once every event recorded so far is delivered.
+ */
+function followFrom(c: AppContext, runId: string, skip: number, listener: Parameters<AppContext['app']['follow']>[1]): () => Promise<void> {
+  let seen = 0;
+  const off = c.app.follow(runId, (e) => { if (seen++ >= skip) listener(e); });
+  let stopping: Promise<void> | undefined;
+  return () => (stopping ??= off());
 }
 
 /**
@@ -120,37 +127,42 @@ export function registerRunCommands(program: Command): void {
  * run first waits at an approval gate (the plan exists by then). A manual
  * step is not an approval: it waits for the person who does it.
  */
-function approveAtGate(app: App, out: Out, runId: string, who: string): { approved: () => Promise<boolean>; stop: () => void } {
+function approveAtGate(c: AppContext, runId: string, who: string, skip: number): { approved: () => Promise<boolean>; stop: () => Promise<void> } {
   let sent: Promise<boolean> | undefined;
-  const off = app.runtime.onProgress((e) => {
-    if (e.type !== 'waiting' || e.runId !== runId || e.meta?.['manual'] === true || sent !== undefined) return;
-    sent = app.approve({ runRef: runId, approver: who, decision: 'approve', note: 'resume --yes' }).then(() => true, (err: unknown) => {
-      out.err(`firebreak: could not approve run ${runId}: ${err instanceof Error ? err.message : String(err)}; approve it with: firebreak approve ${runId}`);
+  const stop = followFrom(c, runId, skip, (e) => {
+    if (e.type !== 'waiting' || e.meta?.['manual'] === true || sent !== undefined) return;
+    sent = c.app.approve({ runRef: runId, approver: who, decision: 'approve', note: 'resume --yes' }).then(() => true, (err: unknown) => {
+      c.out.err(`firebreak: could not approve run ${runId}: ${err instanceof Error ? err.message : String(err)}; approve it with: firebreak approve ${runId}`);
       return false;
     });
   });
-  return { approved: () => sent ?? Promise.resolve(false), stop: off };
+  // Stopping delivers what is recorded so far: a wait already reached has been seen (and approved) when `approved` answers.
+  return { approved: async () => { await stop(); return sent ?? false; }, stop };
 }
 
-/** Executes a run with the live task list, then prints the summary; returns the exit code. */
-async function followed(app: App, out: Out, g: GlobalOptions, who: string, yes: boolean, exec: () => Promise<{ runId: string; incidentId: string | null; outcome: RunOutcome }>): Promise<number> {
-  const stop = follow(app, out, g, who, yes);
+/** Follows a run with the live task list until `outcome` settles, then prints the summary; returns the exit code. */
+async function followed(c: AppContext, who: string, yes: boolean, run: Followed, skip: number, outcome: () => Promise<RunOutcome>, duplicate = false): Promise<number> {
+  const stop = watch(c, who, yes, run.runId, skip);
   try {
-    const { runId, incidentId, outcome } = await exec();
-    stop(); // the task list's last frame goes before the summary
-    return summarize(app, out, g, outcome, incidentId, runId);
+    const o = await outcome();
+    await stop(); // every event up to the end is shown, and the task list's last frame goes, before the summary
+    return await summarize(c, o, run, duplicate);
   } finally {
-    stop();
+    await stop();
   }
 }
 
 /** Shows the live task list; on a TTY, offers to approve at a gate when the operator may approve their own run. */
-function follow(app: App, out: Out, g: GlobalOptions, who: string, yes: boolean): () => void {
-  if (g.json) return () => undefined;
+function watch(c: AppContext, who: string, yes: boolean, runId: string, skip: number): () => Promise<void> {
+  const { app, g, out } = c;
+  if (g.json) return () => Promise.resolve();
   const tasks = createTaskList(out);
   let prompted = false;
   let announced = false;
-  const off = app.runtime.onProgress((e) => {
+  let stopping: Promise<void> | undefined;
+  // What the listener prints after reading the store (the plan), awaited before the summary so that the output keeps its order.
+  let printing: Promise<void> = Promise.resolve();
+  const off = followFrom(c, runId, skip, (e) => {
     if (e.type === 'run' && !announced) {
       announced = true;
       out.line(out.style('bold', `Run ${e.runId}`) + out.style('dim', ` (firebreak runs show ${e.runId})`));
@@ -165,38 +177,34 @@ function follow(app: App, out: Out, g: GlobalOptions, who: string, yes: boolean)
     }
     if (e.type !== 'waiting' || yes || prompted) return;
     prompted = true;
-    const plan = app.journal.getStep(e.runId, 'plan')?.output as Plan | undefined;
-    if (plan !== undefined) printPlan(out, plan);
-    out.line(out.style('yellow', `\nApproval needed for run ${e.runId}. From another terminal: firebreak approve ${e.runId}${app.settings.twoPersonRule ? ' --as <someone other than you>' : ''}`));
-    if (process.stdin.isTTY && !app.settings.twoPersonRule) {
-      void (async () => {
-        const rl = createInterface({ input: process.stdin, output: process.stdout });
-        const answer = await rl.question('Approve this plan and continue? [y/N] ');
-        rl.close();
-        await app.approve({ runRef: e.runId, approver: who, decision: /^y(es)?$/i.test(answer.trim()) ? 'approve' : 'reject', note: 'answered at the prompt' });
-      })();
-    }
+    // Not prompted once the command is ending (a detached run that stopped at its gate): nobody would be left to record the answer.
+    const ask = process.stdin.isTTY && !app.settings.twoPersonRule && stopping === undefined;
+    printing = printing.then(async () => {
+      const { plan } = await app.queries.plan(e.runId);
+      if (plan !== null) printPlan(out, plan);
+      out.line(out.style('yellow', `\nApproval needed for run ${e.runId}. From another terminal: firebreak approve ${e.runId}${app.settings.twoPersonRule ? ' --as <someone other than you>' : ''}`));
+      if (ask) {
+        void promptApproval(e.runId, {
+          ask: askTerminal,
+          approve: (decision) => app.approve({ runRef: e.runId, approver: who, decision, note: 'answered at the prompt' }),
+          report: (message) => { out.err(message); },
+        });
+      }
+    }).catch((err: unknown) => { out.err(`firebreak: cannot show the plan of run ${e.runId}: ${err instanceof Error ? err.message : String(err)}`); });
   });
-  let stopped = false;
-  return () => { if (stopped) return; stopped = true; off(); tasks.stop(); };
+  return () => (stopping ??= (async () => { await off(); await printing; tasks.stop(); })());
 }
 
 /** The end-of-run summary and the exit code derived from the outcome. */
-function summarize(app: App, out: Out, g: GlobalOptions, outcome: RunOutcome, incidentId: string | null, runId: string): number {
-  const steps = app.journal.listSteps(runId).filter((s) => s.kind === 'step' && s.stepId !== 'plan' && !s.stepId.startsWith('phase-'));
-  const applied = steps.filter((s) => (s.output as { outcome?: string } | null)?.outcome === 'applied').length;
-  const already = steps.filter((s) => (s.output as { outcome?: string } | null)?.outcome === 'already').length;
-  const verified = steps.filter((s) => typeof (s.output as { verified?: string } | null)?.verified === 'string').length;
-  const failed = steps.filter((s) => s.status === 'failed').length;
-  const run = app.journal.getRun(runId);
-  const took = run === undefined ? 0 : Date.parse(run.endedAt ?? new Date().toISOString()) - Date.parse(run.createdAt);
+async function summarize({ app, g, out }: AppContext, outcome: RunOutcome, { runId, incidentId }: Followed, duplicate: boolean): Promise<number> {
+  const { applied, alreadyDone: already, verified, failed, durationMs: took, planRefused } = await app.queries.runSummary(runId);
   const code = outcome.status === 'completed' ? 0
     : outcome.status === 'completed_with_failures' ? exitCodeFor('PARTIAL_FAILURE')
       : outcome.status === 'waiting' ? exitCodeFor('APPROVAL_REQUIRED')
         : outcome.status === 'cancelled' ? exitCodeFor('CANCELLED')
           : exitCodeFor(outcome.error?.code ?? 'INTERNAL');
   if (g.json) {
-    out.data({ runId, incidentId, status: outcome.status, error: outcome.error ?? null, result: outcome.result ?? null, applied, alreadyDone: already, verified, failed, durationMs: took, exitCode: code });
+    out.data({ runId, incidentId, status: outcome.status, error: outcome.error ?? null, result: outcome.result ?? null, applied, alreadyDone: already, verified, failed, durationMs: took, exitCode: code, ...(duplicate ? { duplicate } : {}) });
     return code;
   }
   out.line();
@@ -207,7 +215,6 @@ function summarize(app: App, out: Out, g: GlobalOptions, outcome: RunOutcome, in
   for (const f of failures.slice(0, 20)) out.line(out.style('red', `  ✖ ${f.stepId}${f.key === undefined ? '' : ` ${f.key}`}: ${f.error.message}`));
   if (failures.length > 20) out.line(`  … ${failures.length - 20} more (firebreak runs show ${runId} --json)`);
   if (outcome.status === 'waiting') out.line(`Waiting for approval: firebreak approve ${runId}`);
-  const planRefused = app.journal.getStep(runId, 'plan')?.status === 'failed';
   if (planRefused) out.line(`Nothing was changed: the plan was refused. Correct the input and start again${incidentId === null ? '' : ` (--incident ${incidentId} keeps this incident)`}.`);
   else if (outcome.status !== 'completed' && outcome.status !== 'waiting') out.line(`Continue with: firebreak resume ${runId}`);
   if (incidentId !== null) {

@@ -3,6 +3,16 @@ import { isAbsolute, resolve } from 'node:path';
 import type { ConfigProblem } from './config-problems.ts';
 
 /**
+ * Executors the lab provides itself (src/lab/lab-executors.ts builds them
+ * from the lab's directory when a lab configuration is opened): a lab
+ * configuration may name them without defining them under `executors`; any
+ * other configuration may not. They are not an executor kind of the schema, so
+ * nothing in a production file can ask for the lab's stand-ins.
+ */
+export const LAB_EXECUTORS = ['lab-wireguard'] as const;
+export type LabExecutorName = (typeof LAB_EXECUTORS)[number];
+
+/**
  * `lab: true` lifts the rules that keep secrets and traffic safe (inline
  * secrets, plain http, the lab's WireGuard stand-in). It is honoured only in a
  * file the lab generated for itself: one whose `labConfigFile` is that file's

@@ -5,7 +5,8 @@ import { parseDuration } from '../lib/duration.ts';
 import { configSchema, type CredentialRef, type FirebreakConfig } from './config-schema.ts';
 import { issueProblems, lineOf, type ConfigProblem } from './config-problems.ts';
 import { readYaml } from './config-yaml.ts';
-import { labProblem } from './config-lab.ts';
+import { LAB_EXECUTORS, labProblem } from './config-lab.ts';
+import { configuredCredentials, isVaultRef } from './config-systems.ts';
 
 export type { ConfigProblem } from './config-problems.ts';
 
@@ -74,9 +75,12 @@ function isInline(ref: CredentialRef | undefined): boolean {
 function semanticRules(c: FirebreakConfig): { errors: ConfigProblem[]; warnings: ConfigProblem[] } {
   const errors: ConfigProblem[] = [];
   const warnings: ConfigProblem[] = [];
-  const executors = new Set(['local', ...Object.keys(c.executors)]);
+  // A genuine lab configuration (labProblem passed) may name the executors the lab provides; nothing else may.
+  const executors = new Set(['local', ...Object.keys(c.executors), ...(c.lab ? LAB_EXECUTORS : [])]);
   const checkExecutor = (path: string, name: string | undefined) => {
-    if (name !== undefined && !executors.has(name)) errors.push({ path, message: `refers to executor "${name}", which is not defined under executors (known: ${[...executors].join(', ')})` });
+    if (name === undefined || executors.has(name)) return;
+    const lab = (LAB_EXECUTORS as readonly string[]).includes(name) ? `; "${name}" is provided by the lab only, in the configurations \`firebreak drill\` and \`firebreak lab up\` generate` : '';
+    errors.push({ path, message: `refers to executor "${name}", which is not defined under executors (known: ${[...executors].join(', ')})${lab}` });
   };
   const walk = (value: unknown, path: string[]): void => {
     if (value === null || typeof value !== 'object') return;
@@ -96,9 +100,7 @@ function semanticRules(c: FirebreakConfig): { errors: ConfigProblem[]; warnings:
     }
   };
   walk(c, []);
-  for (const [name, e] of Object.entries(c.executors)) {
-    if (e.kind === 'lab-wireguard' && !c.lab) errors.push({ path: `executors.${name}.kind`, message: 'lab-wireguard is the lab\'s stand-in: only allowed in a lab configuration' });
-  }
+  errors.push(...vaultProblems(c));
   for (const [tid, t] of Object.entries(c.tenants)) {
     if (t.wireguard?.persist === 'config-file' && t.wireguard.configFile === undefined) {
       errors.push({ path: `tenants.${tid}.wireguard.configFile`, message: 'is required when persist is config-file' });
@@ -107,6 +109,21 @@ function semanticRules(c: FirebreakConfig): { errors: ConfigProblem[]; warnings:
   if (c.labConfigFile !== undefined && !c.lab) warnings.push({ path: 'labConfigFile', message: 'has no effect without lab: true' });
   if (Object.keys(c.tenants).length === 0 && c.provider === undefined) warnings.push({ path: 'tenants', message: 'no tenant and no provider stack: playbooks have nothing to act on' });
   return { errors, warnings };
+}
+
+/**
+ * A `vault:` reference is refused now rather than at run time when there is no
+ * Vault to resolve it through, or when it is Vault's own token (which must come
+ * from elsewhere). The credentials are the ones the registry's definitions list.
+ */
+function vaultProblems(c: FirebreakConfig): ConfigProblem[] {
+  return configuredCredentials(c).filter((n) => isVaultRef(n.ref)).flatMap((n): ConfigProblem[] => {
+    if (c.provider?.vault === undefined) {
+      return [{ path: n.path, message: 'is a vault: reference, but no Vault is configured (provider.vault): configure provider.vault, or use env:NAME or file:/path' }];
+    }
+    if (n.path === 'provider.vault.token') return [{ path: n.path, message: 'Vault\'s own token cannot be read from Vault: use env:NAME or file:/path' }];
+    return [];
+  });
 }
 
 function isCredentialKey(k: string): boolean {

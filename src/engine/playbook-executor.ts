@@ -1,8 +1,9 @@
 import { FirebreakError, toErrorData, type ErrorData } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import { DEFAULT_RETRY, NO_RETRY } from './retry.ts';
-import { computePlan, needsApproval, type Plan } from './playbook-plan.ts';
-import { Phases, type AnyPlaybook, type CredentialStages, type EvidenceSink, type Phase, type PlaybookEnv, type StepContext, type StepDefinition } from './playbook-types.ts';
+import { computePlan, needsApproval, notApplicable, outputReader, type Plan } from './playbook-plan.ts';
+import { topologicalOrder } from './playbook-validate.ts';
+import { Phases, type AnyPlaybook, type CredentialStages, type EvidenceSink, type Phase, type StepContext, type StepDefinition } from './playbook-types.ts';
 import type { FanOutItem, RetryPolicy, WorkflowContext, WorkflowFn } from './runtime-types.ts';
 
 /** The input of a playbook run as the runtime journals it. */
@@ -25,8 +26,9 @@ export interface ApprovalPayload {
   readonly note?: string;
 }
 
-export interface ExecutorServices {
-  readonly env: PlaybookEnv;
+export interface ExecutorServices<Env = unknown> {
+  /** What the playbook's `connect` builds its connectors from (the application's platform); opaque to the engine. */
+  readonly env: Env;
   readonly evidence: EvidenceSink;
   readonly credentials: CredentialStages;
   readonly log: Logger;
@@ -40,6 +42,8 @@ export interface StepOutcome {
   readonly detail?: string;
   readonly output?: unknown;
   readonly verified?: string;
+  /** The step's `when` said it does not apply (the reason is `detail`); nothing was checked, applied or verified. */
+  readonly skipped?: true;
 }
 
 export function approvalSignal(stepId: string): string {
@@ -62,12 +66,21 @@ export function parseInput<In>(p: AnyPlaybook, raw: unknown): In {
 
 /**
  * Turns a playbook definition into a workflow for the durable runtime: plan
- * (checks only), then every step as soon as its dependencies are done,
- * independent steps in parallel; approvals before gated steps; per step
+ * (checks only), then every step once its dependencies are done, independent
+ * steps in parallel; approvals before gated steps; per step
  * check → apply → verify inside one journaled step, so a resumed run
  * re-checks the step that was in flight instead of blindly re-applying it.
+ *
+ * Steps *start* in declaration order (topological order, stable), whatever
+ * the timing: step k issues its journaled call (the step itself, or a
+ * fan-out's item list) only after every step before it has issued its own,
+ * was skipped, or waits for a person (an approval or in-doubt wait, which
+ * counts as its start, so that automatic containment declared after a gated
+ * step does not wait for the approval). Runtimes that replay by call order
+ * (DBOS, Temporal) need that; once started, steps still run in parallel.
+ * What happens after a person's answer follows the answer's timing.
  */
-export function playbookWorkflow(p: AnyPlaybook, svc: ExecutorServices): WorkflowFn {
+export function playbookWorkflow<Env>(p: AnyPlaybook<Env>, svc: ExecutorServices<Env>): WorkflowFn {
   return async (ctx: WorkflowContext, raw: unknown) => {
     const envelope = raw as RunEnvelope;
     const input: unknown = parseInput(p, envelope.input);
@@ -80,13 +93,14 @@ export function playbookWorkflow(p: AnyPlaybook, svc: ExecutorServices): Workflo
         retry: DEFAULT_RETRY,
         meta: { title: 'Plan: run read-only steps and every check', phase: 'assessment', system: 'firebreak', effect: 'read' },
       });
-      const steps = p.steps as readonly StepDefinition[];
+      const steps = topologicalOrder(p.steps as readonly StepDefinition[]);
       const outputs: Record<string, unknown> = {};
+      const output = outputReader(steps, outputs);
       const failures: { stepId: string; error: ErrorData }[] = [];
       const settled = new Map<string, Promise<'ok' | 'failed' | 'skipped'>>();
 
       const stepContext = (s: StepDefinition, c: WorkflowContext, item: FanOutItem<unknown> | undefined, attempt: number, resumed: boolean, signal: AbortSignal, generation = 0): StepContext<unknown, unknown> => ({
-        runId: ctx.runId, input, deps, signal, outputs, item, attempt, resumed, generation, planning: false,
+        runId: ctx.runId, input, deps, signal, output, item, attempt, resumed, generation, planning: false,
         log: log.child({ step: s.id, ...(item === undefined ? {} : { item: item.key }) }),
         // Scoped to the run (and the fan-out item), not the step: every step of a rotation sees the same value.
         generate: (name, fn) => c.generate(`generated.${name}`, fn),
@@ -100,7 +114,7 @@ export function playbookWorkflow(p: AnyPlaybook, svc: ExecutorServices): Workflo
        * applied again: never a silent second effect. Returns the generation
        * the step applies under (the attempt the operator last resolved).
        */
-      const settleDoubt = async (s: StepDefinition, c: WorkflowContext, item: FanOutItem<unknown> | undefined, id: string): Promise<number> => {
+      const settleDoubt = async (s: StepDefinition, c: WorkflowContext, item: FanOutItem<unknown> | undefined, id: string, onStart: () => void): Promise<number> => {
         const prior = await c.stepState(id);
         if (prior === undefined || prior.status === 'completed') return 0;
         // A naturally idempotent step is simply re-run (its check sees a landed effect), unless it said it cannot tell.
@@ -114,18 +128,22 @@ export function playbookWorkflow(p: AnyPlaybook, svc: ExecutorServices): Workflo
           : `attempt ${prior.attempts} of "${s.title}"${item === undefined ? '' : ` for ${item.key}`} ${prior.status === 'running' ? 'was in flight when the process stopped' : `ended with ${prior.error?.code ?? 'an error'}${prior.error === null ? '' : `: ${prior.error.message}`}`}, and this step cannot prove whether it took effect`;
         const advice = s.inDoubt?.(stepContext(s, c, item, prior.attempts, true, ctx.signal, generation));
         const note = `${what}. ${advice ?? 'Check the target system'}. When you have made sure that the first attempt had no effect (or undone it), confirm with \`firebreak approve ${ctx.runId} --step ${s.id}\` to apply it again, or reject to stop.`;
-        await c.waitForSignal(`resolve-${id}@${prior.attempts}`, resolveSignal(where), {
+        const wait = c.waitForSignal(`resolve-${id}@${prior.attempts}`, resolveSignal(where), {
           meta: { title: `In doubt: ${s.title}`, phase: s.phase, system: 'firebreak', effect: 'read', planHash: plan.hash, note, manual: true, inDoubt: true, step: s.id, ...(item === undefined ? {} : { item: item.key }) },
           accept: (payload) => acceptApproval(payload, plan, envelope, where),
         });
+        onStart();
+        await wait;
         return prior.attempts;
       };
 
-      const once = async (s: StepDefinition, c: WorkflowContext, item: FanOutItem<unknown> | undefined, id: string): Promise<StepOutcome> => {
+      const once = async (s: StepDefinition, c: WorkflowContext, item: FanOutItem<unknown> | undefined, id: string, onStart: () => void): Promise<StepOutcome> => {
         for (;;) {
-          const generation = await settleDoubt(s, c, item, id);
+          const generation = await settleDoubt(s, c, item, id, onStart);
           try {
-            return await attemptStep(s, c, item, id, generation);
+            const attempt = attemptStep(s, c, item, id, generation);
+            onStart();
+            return await attempt;
           } catch (err) {
             // The step itself found it cannot tell (a one-time key refused): ask the operator, then go on.
             if (toErrorData(err).code !== 'IN_DOUBT' || ctx.signal.aborted) throw err;
@@ -136,6 +154,8 @@ export function playbookWorkflow(p: AnyPlaybook, svc: ExecutorServices): Workflo
       const attemptStep = (s: StepDefinition, c: WorkflowContext, item: FanOutItem<unknown> | undefined, id: string, generation: number) =>
         c.step<StepOutcome>(id, async ({ attempt, resumed, signal }) => {
           const sc = stepContext(s, c, item, attempt, resumed, signal, generation);
+          const skipped = notApplicable(s, sc);
+          if (skipped !== undefined) return { outcome: 'already', detail: skipped, skipped: true };
           let outcome: StepOutcome;
           const check = s.check === undefined ? undefined : await s.check(sc);
           if (check?.done === true) {
@@ -157,32 +177,43 @@ export function playbookWorkflow(p: AnyPlaybook, svc: ExecutorServices): Workflo
           meta: { title: s.title, phase: s.phase, system: s.system, effect: s.effect, ...(item === undefined ? {} : { item: item.key }) },
         });
 
-      const approve = async (s: StepDefinition) => {
+      const approve = async (s: StepDefinition, onStart: () => void) => {
         // A manual step waits for the person who does it, whatever --yes says.
         const manual = s.manual?.(stepContext(s, ctx, undefined, 1, false, ctx.signal));
         const note = manual ?? s.approvalNote;
         const meta = { title: manual === undefined ? `Approval: ${s.title}` : `Manual: ${s.title}`, phase: s.phase, system: 'firebreak', effect: 'read', planHash: plan.hash, ...(note === undefined ? {} : { note }), ...(manual === undefined ? {} : { manual: true }) };
         if (envelope.autoApprove && manual === undefined) {
+          // Recorded at once: the step counts as started at its own call, right after.
           await ctx.step(`approve-${s.id}`, async () => ({ approver: envelope.initiator, planHash: plan.hash, auto: true }), { meta });
           return;
         }
-        await ctx.waitForSignal(`approve-${s.id}`, approvalSignal(s.id), {
+        const gate = ctx.waitForSignal(`approve-${s.id}`, approvalSignal(s.id), {
           meta,
           accept: (payload) => acceptApproval(payload, plan, envelope, s.id),
         });
+        // A wait for a person counts as the start: the steps after it (automatic containment) do not wait for the approval.
+        onStart();
+        await gate;
       };
 
-      const execute = async (s: StepDefinition): Promise<void> => {
-        if (needsApproval(s, automatic)) await approve(s);
+      /** Runs one step; `onStart` is called as soon as its first durable call has been issued. */
+      const execute = async (s: StepDefinition, onStart: () => void): Promise<void> => {
+        if (needsApproval(s, automatic)) await approve(s, onStart);
         if (s.forEach === undefined) {
-          const r = await once(s, ctx, undefined, s.id);
+          const r = await once(s, ctx, undefined, s.id, onStart);
           outputs[s.id] = r.output;
           return;
         }
         const forEach = s.forEach;
-        const items = await ctx.step(`${s.id}.items`, async ({ signal }) => forEach.items(stepContext(s, ctx, undefined, 1, false, signal)),
-          { meta: { title: `${s.title}: list items`, phase: s.phase, system: s.system, effect: 'read' }, retry: retryPolicy(s) });
-        const r = await ctx.fanOut(s.id, items, async (item, ictx) => (await once(s, ictx, item, 'apply')).output, {
+        // A fan-out that does not apply lists no items (the plan says why).
+        const listing = ctx.step(`${s.id}.items`, async ({ signal }) => {
+          const sc = stepContext(s, ctx, undefined, 1, false, signal);
+          return notApplicable(s, sc) === undefined ? forEach.items(sc) : [];
+        }, { meta: { title: `${s.title}: list items`, phase: s.phase, system: s.system, effect: 'read' }, retry: retryPolicy(s) });
+        onStart();
+        const items = await listing;
+        // Items start in index order (mapWithConcurrency), each with its own journal row.
+        const r = await ctx.fanOut(s.id, items, async (item, ictx) => (await once(s, ictx, item, 'apply', NOOP)).output, {
           concurrency: typeof forEach.concurrency === 'function' ? forEach.concurrency(stepContext(s, ctx, undefined, 1, false, ctx.signal)) : forEach.concurrency ?? 8,
           meta: { title: s.title, phase: s.phase, system: s.system, effect: s.effect },
         });
@@ -190,18 +221,25 @@ export function playbookWorkflow(p: AnyPlaybook, svc: ExecutorServices): Workflo
         if (r.failed.length > 0) ctx.markPartial(r.failed.map((f) => ({ stepId: s.id, key: f.key, error: f.error })));
       };
 
+      // started[k] resolves once step k has started (see above) or was skipped: step k+1 waits for it.
+      const started = steps.map(() => Promise.withResolvers<undefined>());
       const run = (s: StepDefinition): Promise<'ok' | 'failed' | 'skipped'> => {
         let pending = settled.get(s.id);
         if (pending !== undefined) return pending;
+        const k = steps.indexOf(s);
+        const onStart = () => { started[k]?.resolve(undefined); };
         pending = (async () => {
-          const deps = await Promise.all((s.dependsOn ?? []).map((d) => run(steps.find((x) => x.id === d) as StepDefinition)));
-          if (deps.some((d) => d !== 'ok')) return 'skipped';
           try {
-            await execute(s);
+            await started[k - 1]?.promise;
+            const deps = await Promise.all((s.dependsOn ?? []).map((d) => run(steps.find((x) => x.id === d) as StepDefinition)));
+            if (deps.some((d) => d !== 'ok')) return 'skipped';
+            await execute(s, onStart);
             return 'ok';
           } catch (err) {
             failures.push({ stepId: s.id, error: toErrorData(err) });
             return 'failed';
+          } finally {
+            onStart();
           }
         })();
         settled.set(s.id, pending);
@@ -237,6 +275,8 @@ export function playbookWorkflow(p: AnyPlaybook, svc: ExecutorServices): Workflo
   };
 }
 
+const NOOP = (): void => undefined;
+
 function retryPolicy(s: StepDefinition): RetryPolicy {
   if (s.idempotency === 'none') return NO_RETRY;
   return { ...DEFAULT_RETRY, ...s.retry };
@@ -261,9 +301,8 @@ async function compensate(
   stepContext: (s: StepDefinition, c: WorkflowContext, item: undefined, attempt: number, resumed: boolean, signal: AbortSignal) => StepContext<unknown, unknown>,
 ): Promise<void> {
   for (const s of [...steps].reverse()) {
-    const undo = s.compensate;
-    if (undo === undefined || !(s.id in outputs)) continue;
-    await ctx.step(`compensate-${s.id}`, async ({ attempt, resumed, signal }) => { await undo(stepContext(s, ctx, undefined, attempt, resumed, signal), outputs[s.id]); return null; },
+    if (s.compensate === undefined || !(s.id in outputs)) continue;
+    await ctx.step(`compensate-${s.id}`, async ({ attempt, resumed, signal }) => { await s.compensate?.(stepContext(s, ctx, undefined, attempt, resumed, signal), outputs[s.id]); return null; },
       { meta: { title: `Compensate: ${s.title}`, phase: s.phase, system: s.system, effect: 'mutate' } });
   }
 }

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../lib/canonical.ts';
-import { toErrorData } from '../lib/errors.ts';
+import { FirebreakError, toErrorData } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import { mapWithConcurrency } from './rate-limit.ts';
 import { DEFAULT_RETRY, withRetry } from './retry.ts';
 import { topologicalOrder } from './playbook-validate.ts';
-import type { AnyPlaybook, Effect, EvidenceRef, Phase, StepContext, StepDefinition } from './playbook-types.ts';
+import type { AnyPlaybook, Effect, EvidenceRef, Phase, StepContext, StepDefinition, StepRef } from './playbook-types.ts';
 import type { FanOutItem } from './runtime-types.ts';
 
 export interface PlanEntry {
@@ -43,6 +43,27 @@ export function needsApproval(s: { readonly id: string; readonly approval?: bool
 
 const NONE: ReadonlySet<string> = new Set();
 
+/** Why a step does not apply (its `when` said false or gave a reason), or undefined when it applies. */
+export function notApplicable<In, Deps>(s: StepDefinition<In, Deps>, ctx: StepContext<In, Deps>): string | undefined {
+  const applies = s.when?.(ctx) ?? true;
+  if (applies === true) return undefined;
+  return applies === false ? 'not applicable' : applies;
+}
+
+/**
+ * `ctx.output`: reads the recorded output of a step by its declaration. The
+ * one place where an output is given its type back: the step that produced it
+ * declared it. A fan-out step has one output per item, read by no step.
+ */
+export function outputReader(steps: readonly { readonly id: string; readonly forEach?: unknown }[], outputs: Readonly<Record<string, unknown>>): <Out>(step: StepRef<Out>) => Out | undefined {
+  const fanOuts = new Set(steps.filter((s) => s.forEach !== undefined).map((s) => s.id));
+  const known = new Set(steps.map((s) => s.id));
+  return <Out>(step: StepRef<Out>): Out | undefined => {
+    if (!known.has(step.id) || fanOuts.has(step.id)) throw new FirebreakError('INTERNAL', `ctx.output: ${step.id} is ${known.has(step.id) ? 'a fan-out step' : 'not a step of this playbook'}`);
+    return outputs[step.id] as Out | undefined;
+  };
+}
+
 const PLAN_EVIDENCE: EvidenceRef = { name: 'plan', ref: '(not stored while planning)', sha256: '', bytes: 0 };
 
 /**
@@ -58,15 +79,20 @@ export async function computePlan<In, Deps>(p: AnyPlaybook, input: In, deps: Dep
   const forward = () => { stop.abort(outer.reason); };
   outer.addEventListener('abort', forward, { once: true });
   const signal = stop.signal;
+  const ordered = topologicalOrder(p.steps as readonly StepDefinition<In, Deps>[]);
   const outputs: Record<string, unknown> = {};
+  const output = outputReader(ordered, outputs);
   const base = (s: StepDefinition<In, Deps>, item: FanOutItem<unknown> | undefined): StepContext<In, Deps> => ({
-    runId: 'plan', input, deps, signal, log: log.child({ step: s.id }), outputs, item, attempt: 1, resumed: false, generation: 0, planning: true,
+    runId: 'plan', input, deps, signal, log: log.child({ step: s.id }), output, item, attempt: 1, resumed: false, generation: 0, planning: true,
     generate: () => Promise.reject(new Error('steps cannot generate values while planning')),
     evidence: (name) => Promise.resolve({ ...PLAN_EVIDENCE, name }),
     credentials: { label: () => Promise.reject(new Error('no credential stage changes while planning')), stages: () => Promise.resolve({}) },
   });
   const planStep = async (s: StepDefinition<In, Deps>): Promise<PlanEntry[]> => {
     const common = { stepId: s.id, title: s.title, phase: s.phase, system: s.system, effect: s.effect, approval: needsApproval(s, automatic), ...(automatic.has(s.id) ? { automatic: true as const } : {}) };
+    // A step that does not apply is shown with its reason, among what the approval covers.
+    const skipped = notApplicable(s, base(s, undefined));
+    if (skipped !== undefined) return [{ ...common, action: 'none', detail: skipped }];
     if (s.forEach !== undefined) {
       const forEach = s.forEach;
       const items = await withRetry(DEFAULT_RETRY, signal, () => forEach.items(base(s, undefined)));
@@ -95,7 +121,6 @@ export async function computePlan<In, Deps>(p: AnyPlaybook, input: In, deps: Dep
     }
   };
   // Independent steps are planned in parallel, as they run; entries keep the topological order.
-  const ordered = topologicalOrder(p.steps as readonly StepDefinition<In, Deps>[]);
   const planned = new Map<string, Promise<PlanEntry[]>>();
   const plan = (s: StepDefinition<In, Deps>): Promise<PlanEntry[]> => {
     let pending = planned.get(s.id);

@@ -28,12 +28,12 @@ export const Idempotencies = ['natural', 'keyed', 'none'] as const;
 export type Idempotency = (typeof Idempotencies)[number];
 
 /** The result of a read-only check: is the target state already reached? */
-export interface CheckResult {
+export interface CheckResult<Out = unknown> {
   readonly done: boolean;
   /** What would change (plan) or what was found, in words: "revoke certificate 0x1f… at acme Sub-CA". */
   readonly detail: string;
   /** When done: the output a fresh apply would have produced, for the steps that depend on it. */
-  readonly output?: unknown;
+  readonly output?: Out;
 }
 
 export interface VerifyResult {
@@ -73,8 +73,12 @@ export interface StepContext<In, Deps> {
   readonly deps: Deps;
   readonly signal: AbortSignal;
   readonly log: Logger;
-  /** Outputs of the steps this one depends on (transitively completed), by step id. */
-  readonly outputs: Readonly<Record<string, unknown>>;
+  /**
+   * The output of a step this one depends on (directly or transitively), typed
+   * by that step's declaration: `ctx.output(resolveDevice)`. Undefined when
+   * that step produced none (skipped, not yet run). Not for fan-out steps.
+   */
+  readonly output: <Out>(step: StepRef<Out>) => Out | undefined;
   /** The fan-out item this call is for, if the step fans out. */
   readonly item: FanOutItem<unknown> | undefined;
   readonly attempt: number;
@@ -100,7 +104,19 @@ export interface StepContext<In, Deps> {
   readonly evidence: (name: string, data: unknown) => Promise<EvidenceRef>;
 }
 
-export interface StepDefinition<In = unknown, Deps = unknown> {
+/** What names a step's output for {@link StepContext.output}: the step's declaration itself. */
+export interface StepRef<Out> {
+  readonly id: string;
+  readonly apply: (ctx: never) => Promise<Out>;
+}
+
+/**
+ * One step of a playbook. `Out` is what `apply` returns (and a done check's
+ * `output`): the steps after it read it with `ctx.output(thisStep)`.
+ * `verify` and `compensate` are methods so that a list of steps with
+ * different outputs is one array type.
+ */
+export interface StepDefinition<In = unknown, Deps = unknown, Out = unknown> {
   readonly id: string;
   readonly title: string;
   readonly phase: Phase;
@@ -129,6 +145,14 @@ export interface StepDefinition<In = unknown, Deps = unknown> {
   readonly approvalNote?: string;
   readonly retry?: Partial<RetryPolicy>;
   readonly timeoutMs?: number;
+  /**
+   * When the step applies: `true`, or `false` / a reason why not (a system
+   * not configured for the tenant, no replacement requested). A step that does
+   * not apply is recorded as done with that reason (plan and journal), counts
+   * as done for its dependents and its phase, and runs no check, apply or
+   * verify. Evaluated while planning and inside the journaled step.
+   */
+  readonly when?: (ctx: StepContext<In, Deps>) => boolean | string;
   /** Fan out over items: one journaled apply per item, bounded concurrency, failures isolated. */
   readonly forEach?: {
     readonly items: (ctx: StepContext<In, Deps>) => Promise<readonly FanOutItem<unknown>[]>;
@@ -143,26 +167,20 @@ export interface StepDefinition<In = unknown, Deps = unknown> {
    */
   readonly manual?: (ctx: StepContext<In, Deps>) => string | undefined;
   /** Read-only: has the target state been reached already? Missing = always apply. */
-  readonly check?: (ctx: StepContext<In, Deps>) => Promise<CheckResult>;
-  readonly apply: (ctx: StepContext<In, Deps>) => Promise<unknown>;
+  readonly check?: (ctx: StepContext<In, Deps>) => Promise<CheckResult<Out>>;
+  readonly apply: (ctx: StepContext<In, Deps>) => Promise<Out>;
   /** Independent confirmation that the effect holds; a failed verify fails the step. */
-  readonly verify?: (ctx: StepContext<In, Deps>, output: unknown) => Promise<VerifyResult>;
+  verify?(ctx: StepContext<In, Deps>, output: Out | undefined): Promise<VerifyResult>;
   /** Undoes the step, when undoing makes sense; run only if the playbook asks for it on failure. */
-  readonly compensate?: (ctx: StepContext<In, Deps>, output: unknown) => Promise<void>;
+  compensate?(ctx: StepContext<In, Deps>, output: Out | undefined): Promise<void>;
 }
 
-/** What a playbook needs from the running application to build its connectors. */
-export interface PlaybookEnv {
-  readonly config: unknown;
-  readonly log: Logger;
-}
-
-/** What a drill's lab provides beyond its fixed names (a throwaway role on a configured database…). */
-export interface DrillLab {
-  readonly postgresRole?: string;
-}
-
-export interface PlaybookDefinition<In = unknown, Deps = unknown> {
+/**
+ * A playbook over an environment `Env`: what the application hands `connect`
+ * to build the connectors (Firebreak's `Platform`: configuration, executors,
+ * credentials). The engine never looks into it.
+ */
+export interface PlaybookDefinition<In = unknown, Deps = unknown, Env = unknown> {
   readonly id: string;
   readonly title: string;
   readonly summary: string;
@@ -184,19 +202,27 @@ export interface PlaybookDefinition<In = unknown, Deps = unknown> {
   readonly entities?: (input: In) => readonly { readonly type: string; readonly id: string }[];
   /** Run compensations of completed steps, newest first, when the run fails. */
   readonly compensateOnFailure?: boolean;
-  readonly connect: (env: PlaybookEnv, input: In) => Promise<Deps>;
+  readonly connect: (env: Env, input: In) => Promise<Deps>;
   /** Releases what `connect` opened (connection pools…) once the run or plan ends, however it ends. */
   readonly disconnect?: (deps: Deps) => Promise<void>;
-  /** How `firebreak drill` rehearses it: inputs against the lab, and what the lab must provide beyond the defaults ("postgres"). */
-  readonly drill?: { readonly input: Readonly<Record<string, unknown>> | ((lab: DrillLab) => Readonly<Record<string, unknown>>); readonly needs?: readonly string[] };
-  readonly steps: readonly StepDefinition<In, Deps>[];
+  /** In declaration order, which is also the order steps start in (dependencies permitting). */
+  readonly steps: readonly AnyStep<In, Deps>[];
 }
 
-/** Identity function that lets TypeScript infer `In` and `Deps` for a playbook literal. */
-export function definePlaybook<In, Deps>(p: PlaybookDefinition<In, Deps>): PlaybookDefinition<In, Deps> {
+/** A step of a playbook whatever its output, as the playbook's list holds it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- outputs differ per step; each step is type-checked where it is declared
+export type AnyStep<In, Deps> = StepDefinition<In, Deps, any>;
+
+/** Identity function that lets TypeScript infer `In`, `Deps` and `Env` for a playbook literal. */
+export function definePlaybook<In, Deps, Env = unknown>(p: PlaybookDefinition<In, Deps, Env>): PlaybookDefinition<In, Deps, Env> {
   return p;
 }
 
-/** A playbook with its type parameters erased, as registries hold them. */
+/** Identity function that fixes a step's output type, so `ctx.output(step)` is typed: `defineStep<In, Deps, Out>({…})`. */
+export function defineStep<In, Deps, Out>(s: StepDefinition<In, Deps, Out>): StepDefinition<In, Deps, Out> {
+  return s;
+}
+
+/** A playbook with its input and deps erased, as registries hold them (the registry fixes `Env`). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the registry is heterogeneous; each playbook is type-checked where it is defined
-export type AnyPlaybook = PlaybookDefinition<any, any>;
+export type AnyPlaybook<Env = any> = PlaybookDefinition<any, any, Env>;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { FirebreakError } from '../lib/errors.ts';
 import type { Secret } from '../lib/secret.ts';
-import type { Phase, StepContext, StepDefinition, VerifyResult } from './playbook-types.ts';
+import { defineStep, type AnyStep, type Phase, type StepContext, type VerifyResult } from './playbook-types.ts';
 
 /**
  * What one kind of secret needs to be rotated in stages. A database role's
@@ -75,7 +75,7 @@ export function fingerprint(value: Secret): string {
  * The value is generated once per run (`ctx.generate`), so every step and
  * every resumed attempt applies the same one.
  */
-export function stagedRotation<In, Deps>(a: RotationAdapter<In, Deps>, o: StagedRotationOptions = {}): StepDefinition<In, Deps>[] {
+export function stagedRotation<In, Deps>(a: RotationAdapter<In, Deps>, o: StagedRotationOptions = {}): AnyStep<In, Deps>[] {
   const phase = o.phase ?? 'eradication';
   const id = (s: string) => `${a.id}-${s}`;
   const value = (ctx: StepContext<In, Deps>) => ctx.generate(a.id, () => a.generate(ctx));
@@ -84,9 +84,23 @@ export function stagedRotation<In, Deps>(a: RotationAdapter<In, Deps>, o: Staged
     if (v === undefined) throw new FirebreakError('NOT_FOUND', `the current value of ${a.what} cannot be read`);
     return v;
   }));
+  const set = defineStep<In, Deps, { rotatedAt: string }>({
+    id: id('set'), title: `Set the new ${a.what} at the source`, phase, system: a.system, effect: 'irreversible', idempotency: 'natural', dependsOn: [id('create')],
+    approval: o.approval ?? true,
+    check: async (ctx) => {
+      if (ctx.planning) return { done: false, detail: `set a new value of ${a.what}` };
+      const done = await a.isSet(ctx, await value(ctx));
+      // Already set (a resumed run): the rotation time is now, which errs on the side of ending more old sessions.
+      return { done, detail: `set a new value of ${a.what}`, ...(done ? { output: { rotatedAt: new Date().toISOString() } } : {}) };
+    },
+    apply: async (ctx) => {
+      await a.set(ctx, await value(ctx));
+      return { rotatedAt: new Date().toISOString() };
+    },
+  });
   const rotatedAt = (ctx: StepContext<In, Deps>): Date => {
-    const out = ctx.outputs[id('set')] as { rotatedAt?: string } | undefined;
-    if (out?.rotatedAt === undefined) throw new FirebreakError('INTERNAL', `${id('set')} has no rotation time`);
+    const out = ctx.output(set);
+    if (out === undefined) throw new FirebreakError('INTERNAL', `${set.id} has no rotation time`);
     return new Date(out.rotatedAt);
   };
   return [
@@ -100,20 +114,7 @@ export function stagedRotation<In, Deps>(a: RotationAdapter<In, Deps>, o: Staged
         return { stage: 'PENDING', fingerprint: fingerprint(v) };
       },
     },
-    {
-      id: id('set'), title: `Set the new ${a.what} at the source`, phase, system: a.system, effect: 'irreversible', idempotency: 'natural', dependsOn: [id('create')],
-      approval: o.approval ?? true,
-      check: async (ctx) => {
-        if (ctx.planning) return { done: false, detail: `set a new value of ${a.what}` };
-        const done = await a.isSet(ctx, await value(ctx));
-        // Already set (a resumed run): the rotation time is now, which errs on the side of ending more old sessions.
-        return { done, detail: `set a new value of ${a.what}`, ...(done ? { output: { rotatedAt: new Date().toISOString() } } : {}) };
-      },
-      apply: async (ctx) => {
-        await a.set(ctx, await value(ctx));
-        return { rotatedAt: new Date().toISOString() };
-      },
-    },
+    set,
     {
       id: id('test'), title: `Test: the new ${a.what} works, the old one is refused`, phase, system: a.system, effect: 'read', idempotency: 'natural', dependsOn: [id('set')],
       apply: async (ctx) => {
@@ -127,7 +128,7 @@ export function stagedRotation<In, Deps>(a: RotationAdapter<In, Deps>, o: Staged
       id: id('propagate'), title: `Propagate the new ${a.what} to its consumers`, phase: 'recovery', system: a.system, effect: 'mutate', idempotency: 'natural', dependsOn: [id('test')],
       check: async (ctx) => (ctx.planning ? { done: false, detail: `write the new value of ${a.what} for its consumers` } : { done: await a.isPropagated(ctx, await value(ctx)), detail: `write the new value of ${a.what} for its consumers` }),
       apply: async (ctx) => a.propagate(ctx, await value(ctx)),
-      ...(a.rollbackPropagation === undefined ? {} : { compensate: async (ctx: StepContext<In, Deps>, out: unknown) => a.rollbackPropagation?.(ctx, out, await previous(ctx)) }),
+      ...(a.rollbackPropagation === undefined ? {} : { compensate: async (ctx: StepContext<In, Deps>, out: unknown) => { await a.rollbackPropagation?.(ctx, out, await previous(ctx)); } }),
     },
     {
       id: id('restart'), title: `Restart the consumers of the ${a.what}`, phase: 'recovery', system: a.system, effect: 'mutate', idempotency: 'natural', dependsOn: [id('propagate')],

@@ -1,23 +1,46 @@
-import { readFileSync } from 'node:fs';
 import { FirebreakError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Secret } from '../lib/secret.ts';
-import type { TlsOptions } from '../lib/http-client.ts';
-import type { PlaybookEnv } from '../engine/playbook-types.ts';
-import { resolveCredential, type CredentialRef, type LoadedConfig, type TenantConfig } from '../config/index.ts';
+import { credentialResolver, type CredentialRef, type LoadedConfig, type TenantConfig } from '../config/index.ts';
 import type { Executor } from '../connectors/executor/executor-types.ts';
+import { connectorOf, type ClientSystemId, type ConnectorClient, type ConnectorConfig } from '../connectors/registry.ts';
 
-/** What playbooks get from the application to build their connectors (PlaybookEnv.config holds it). */
+/** What playbooks get from the application to build their connectors (the environment's `config` holds it). */
 export interface Platform {
   readonly loaded: LoadedConfig;
   readonly log: Logger;
   /** The executor named in config (`local` always exists); built on first use. */
   executor(name: string): Promise<Executor>;
+  /** Resolves a credential reference (env:, file:, vault: through provider.vault); `where` is its config path, for messages. */
   credential(ref: CredentialRef, where: string): Promise<Secret>;
+  /**
+   * Builds a system's client from its settings through the registry
+   * (`connect('thingsboard', tenant.thingsboard, 'tenants.acme.thingsboard')`):
+   * TLS, credentials and executors the platform's way, in one place.
+   */
+  connect<K extends ClientSystemId>(id: K, config: ConnectorConfig<K>, where: string, options?: ConnectOptions): Promise<ConnectorClient<K>>;
 }
 
-export function platformOf(env: PlaybookEnv): Platform {
-  return env.config as Platform;
+export interface ConnectOptions {
+  /** For messages: "acme Sub-CA" (default: the config path). */
+  readonly label?: string;
+  /** The logger the client logs to (default: the platform's, scoped to the system). */
+  readonly log?: Logger;
+}
+
+/**
+ * The environment the application hands a playbook's `connect`: the platform
+ * and the run's logger. The engine passes `{ config, log }`; typed here so a
+ * playbook reads the platform without a cast.
+ */
+export interface PlatformEnv {
+  readonly config: Platform;
+  readonly log: Logger;
+}
+
+/** The platform of an environment. Kept for the playbooks' dependency builders; no cast since the environment is typed. */
+export function platformOf(env: { readonly config: Platform }): Platform {
+  return env.config;
 }
 
 export function tenantOf(p: Platform, tenantId: string): TenantConfig {
@@ -29,22 +52,20 @@ export function tenantOf(p: Platform, tenantId: string): TenantConfig {
   return t;
 }
 
-/** TLS trust for an endpoint: its caFile / rootCertFile, or relaxed when `insecure`. */
-export function tlsFor(e: { insecure?: boolean | undefined; caFile?: string | undefined; rootCertFile?: string | undefined }): TlsOptions | undefined {
-  const file = e.caFile ?? e.rootCertFile;
-  if (file === undefined) return e.insecure === true ? { insecure: true } : undefined;
-  try {
-    return { ca: readFileSync(file, 'utf8'), ...(e.insecure === true ? { insecure: true } : {}) };
-  } catch (cause) {
-    throw new FirebreakError('CONFIG_INVALID', `cannot read CA file ${file}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
-  }
-}
-
 export function createPlatform(loaded: LoadedConfig, log: Logger, executors: (name: string) => Promise<Executor>): Platform {
+  const credential = credentialResolver(loaded.config);
   return {
-    loaded, log, executor: executors,
-    credential: (ref, where) => resolveCredential(ref, where),
+    loaded, log, executor: executors, credential,
+    async connect(id, config, where, options = {}) {
+      const def = connectorOf(id);
+      if (def.create === undefined) throw new FirebreakError('INTERNAL', `${id} has no client yet (its connector definition has no create)`);
+      const client = await def.create(config, {
+        where, label: options.label ?? where, log: options.log ?? log.child({ connector: id }),
+        credential: (ref, key) => credential(ref, `${where}.${key}`),
+        executor: executors,
+      });
+      // The registry pairs each id with its definition, so the client is that definition's (ConnectorClient<K>).
+      return client as ConnectorClient<typeof id>;
+    },
   };
 }
-
-export { resolveCredential };

@@ -122,7 +122,7 @@ test('the application itself refuses an empty or padded identity (the HTTP API w
     for (const initiator of ['', '  ', 'alice ']) {
       await assert.rejects(app.start({ playbook: 'device-compromise', input: { tenant: 'acme', device: 'device-001' }, initiator, yes: true }), (err: unknown) => (err as { code?: string }).code === 'INVALID_INPUT');
     }
-    assert.equal(app.incidents.list({}).length, 0, 'nothing was opened');
+    assert.equal((await app.queries.incidents()).length, 0, 'nothing was opened');
   } finally {
     await app.close();
   }

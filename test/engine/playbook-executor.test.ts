@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { createEmbeddedRuntime } from '../../src/engine/runtime-embedded.ts';
+import { createEmbeddedRuntime } from '../../src/runtime/embedded/embedded-runtime.ts';
 import { approvalSignal, playbookWorkflow, resolveSignal, type RunEnvelope } from '../../src/engine/playbook-executor.ts';
 import { definePlaybook, type Phase, type StepDefinition } from '../../src/engine/playbook-types.ts';
 import { FirebreakError } from '../../src/lib/errors.ts';
@@ -13,7 +13,7 @@ import { silentLogger } from '../../src/lib/log.ts';
 import { createSealer } from '../../src/lib/sealer.ts';
 import { Secret } from '../../src/lib/secret.ts';
 import { openDatabase } from '../../src/store/sqlite-db.ts';
-import { createCredentialStore } from '../../src/store/credential-store.ts';
+import { createCredentialStore } from '../../src/runtime/embedded/credential-store.ts';
 import type { DurableRuntime } from '../../src/engine/runtime-types.ts';
 
 interface World { state: Map<string, string>; log: string[]; phases: Phase[] }

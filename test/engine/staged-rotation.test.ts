@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { createEmbeddedRuntime } from '../../src/engine/runtime-embedded.ts';
+import { createEmbeddedRuntime } from '../../src/runtime/embedded/embedded-runtime.ts';
 import { playbookWorkflow, type RunEnvelope } from '../../src/engine/playbook-executor.ts';
 import { definePlaybook } from '../../src/engine/playbook-types.ts';
 import { fingerprint, stagedRotation, type RotationAdapter } from '../../src/engine/staged-rotation.ts';
@@ -14,7 +14,7 @@ import { silentLogger } from '../../src/lib/log.ts';
 import { createSealer } from '../../src/lib/sealer.ts';
 import { Secret } from '../../src/lib/secret.ts';
 import { openDatabase } from '../../src/store/sqlite-db.ts';
-import { createCredentialStore } from '../../src/store/credential-store.ts';
+import { createCredentialStore } from '../../src/runtime/embedded/credential-store.ts';
 
 /** An in-memory secret kind: a source that accepts one password, consumers that read a config and hold sessions. */
 interface World {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import pg from 'pg';
 import { stringify } from 'yaml';
-import { generatePassword } from '../../src/playbooks/db-credential-leak/db-credential-leak.ts';
+import { generatePassword } from '../../src/lib/password.ts';
 import type { Secret } from '../../src/lib/secret.ts';
 import type { Cluster } from './postgres.ts';
 import { quoteIdent } from '../../src/connectors/postgres/postgres-client.ts';

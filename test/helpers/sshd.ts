@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../src/lib/free-port.ts';
 
 export function sshdProblem(): string | undefined {
   if (!existsSync('/usr/sbin/sshd')) return '/usr/sbin/sshd is not installed (openssh-server)';
@@ -19,14 +20,6 @@ export interface Sshd {
   /** `ssh-ed25519 AAAA…` of the server. */
   readonly hostKeyLine: string;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => { const a = s.address(); s.close(() => { resolve(typeof a === 'object' && a !== null ? a.port : 0); }); });
-    s.on('error', reject);
-  });
 }
 
 /** A real OpenSSH server on 127.0.0.1 and a free port, with its own host key and authorized key, in a temp dir. */

@@ -1,10 +1,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CompactEncrypt, calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { repoRoot } from './shared.ts';
+import { freePort } from '../../src/lib/free-port.ts';
+
+export { freePort };
 
 export const LAUNCHER = join(repoRoot, '.cache', 'step-ca', 'bin', 'step-ca-launcher');
 
@@ -71,14 +73,6 @@ export async function makeProvisioner(name: string, password: string): Promise<{
     .setProtectedHeader({ alg: 'PBES2-HS256+A128KW', enc: 'A256GCM', cty: 'jwk+json', p2c: 100_000 })
     .encrypt(new TextEncoder().encode(password));
   return { name, key: pub, encryptedKey };
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => { const a = s.address(); s.close(() => { resolve(typeof a === 'object' && a !== null ? a.port : 0); }); });
-    s.on('error', reject);
-  });
 }
 
 export interface RealStepCa {

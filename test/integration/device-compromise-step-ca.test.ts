@@ -38,7 +38,8 @@ test('device-compromise revokes at a real step-ca Sub-CA (from --cert) and issue
   const app = await openApp({ loaded: loadConfig(lab.configPath) });
   const certOut = join(lab.dir, 'device-001b.crt');
   try {
-    const { outcome } = await app.start({ playbook: 'device-compromise', input: { tenant: 'acme', device: 'device-001', cert: certFile, replacement: 'device-001b', csr: csrFile, certOut }, initiator: 'alice', yes: true });
+    const started = await app.start({ playbook: 'device-compromise', input: { tenant: 'acme', device: 'device-001', cert: certFile, replacement: 'device-001b', csr: csrFile, certOut }, initiator: 'alice', yes: true });
+    const outcome = await started.outcome;
     assert.equal(outcome.status, 'completed', JSON.stringify(outcome.error));
   } finally {
     await app.close();

@@ -23,18 +23,19 @@ test('device-compromise removes the device\'s peer from a real WireGuard interfa
 
   const app = await openApp({ loaded: loadConfig(lab.configPath), executors: { 'lab-wireguard': real.executor } });
   try {
-    const { outcome } = await app.start({ playbook: 'device-compromise', input: { tenant: 'acme', device: 'device-002' }, initiator: 'alice', yes: true });
+    const started = await app.start({ playbook: 'device-compromise', input: { tenant: 'acme', device: 'device-002' }, initiator: 'alice', yes: true });
+    const outcome = await started.outcome;
     assert.equal(outcome.status, 'completed', JSON.stringify(outcome.error));
     const dump = parseDump((await real.executor.exec({ argv: ['wg', 'show', real.iface, 'dump'] })).stdout);
     assert.deepEqual(dump.peers.map((p) => p.publicKey).sort(), [real.peers[0]?.publicKey, real.peers[2]?.publicKey].sort());
     const conf = readFileSync(real.confFile, 'utf8');
     assert.ok(!conf.includes(real.peers[1]?.publicKey ?? '-'), 'saved configuration lacks the removed peer');
     assert.ok(conf.includes(real.peers[0]?.publicKey ?? '-'), conf);
-    const evidence = app.incidents.list()[0];
-    assert.ok(evidence !== undefined);
-    const peerEvidence = app.incidents.events(evidence.id).find((e) => e.data['name'] === 'wireguard-peer');
+    assert.ok(started.incidentId !== null);
+    const peerEvidence = (await app.queries.evidence(started.incidentId)).find((e) => e.name === 'wireguard-peer');
     assert.ok(peerEvidence !== undefined, 'the live peer entry was captured before removal');
-    const file = JSON.parse(readFileSync(join(lab.dir, 'state', String(peerEvidence.data['ref'])), 'utf8')) as { data: { publicKey: string; allowedIps: string[] } };
+    assert.equal(peerEvidence.path, join(lab.dir, 'state', peerEvidence.ref));
+    const file = JSON.parse(readFileSync(peerEvidence.path, 'utf8')) as { data: { publicKey: string; allowedIps: string[] } };
     assert.equal(file.data.publicKey, real.peers[1]?.publicKey);
     assert.deepEqual(file.data.allowedIps, ['10.77.1.3/32']);
   } finally {

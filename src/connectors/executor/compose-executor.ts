@@ -1,5 +1,6 @@
 import { FirebreakError } from '../../lib/errors.ts';
 import type { ExecRequest, ExecResult, Executor } from './executor-types.ts';
+import { withMkdirLock } from './executor-lock.ts';
 
 export interface ComposeConfig {
   readonly projectDir: string;
@@ -39,19 +40,7 @@ export function createComposeExecutor(config: ComposeConfig, deps: { via: Execut
       const r = await exec({ argv: ['sh', '-c', WRITE_SCRIPT, 'sh', path], stdin: typeof data === 'string' ? data : data.toString('utf8') });
       if (r.exitCode !== 0) throw new FirebreakError('UNAVAILABLE', `cannot write ${path} (${where}): ${r.stderr.trim()}`);
     },
-    async withLock(path, fn, opts = {}) {
-      const lock = `${path}.lock`;
-      const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
-      while ((await exec({ argv: ['mkdir', '--', lock] })).exitCode !== 0) {
-        if (Date.now() > deadline) throw new FirebreakError('CONFLICT', `${path} is locked by another writer in ${where} (${lock} exists)`);
-        await new Promise((res) => setTimeout(res, 100));
-      }
-      try {
-        return await fn();
-      } finally {
-        await exec({ argv: ['rmdir', '--', lock] });
-      }
-    },
+    withLock: (path, fn, opts = {}) => withMkdirLock((argv) => exec({ argv }), path, `in ${where}`, fn, opts.timeoutMs),
     close: () => deps.via.close(),
   };
 }

@@ -40,8 +40,10 @@ export interface Executor {
   /**
    * Runs `fn` holding an exclusive lock on `path` (a `<path>.lock` directory,
    * the convention other writers of the file can share). Waits up to
-   * `timeoutMs`. A lock left by a crashed writer is taken over: locally once its
-   * holder has not refreshed it for 10 s, on SSH and compose hosts after a minute.
+   * `timeoutMs`. A lock left by a crashed writer is taken over locally once its
+   * holder has not refreshed it for 10 s; on SSH and compose hosts (a mkdir
+   * lock) it is not: the wait ends with CONFLICT naming the lock directory,
+   * which the operator removes once no writer is left.
    */
   withLock<T>(path: string, fn: () => Promise<T>, options?: { readonly timeoutMs?: number }): Promise<T>;
   close(): Promise<void>;

@@ -3,6 +3,7 @@ import ssh2, { type ClientChannel, type SFTPWrapper } from 'ssh2';
 import { FirebreakError } from '../../lib/errors.ts';
 import { isSecret, type Secret } from '../../lib/secret.ts';
 import type { ExecRequest, ExecResult, Executor } from './executor-types.ts';
+import { withMkdirLock } from './executor-lock.ts';
 
 export interface SshConfig {
   readonly host: string;
@@ -158,21 +159,7 @@ export function createSshExecutor(config: SshConfig): Executor {
       if (existing !== undefined) await sftpCall<undefined>('chown', tmp, (s, cb) => { s.setstat(tmp, { uid: existing.uid, gid: existing.gid, mode }, (e) => { cb(e); }); });
       await sftpCall<undefined>('rename over', path, (s, cb) => { s.ext_openssh_rename(tmp, path, (e) => { cb(e); }); });
     },
-    async withLock(path, fn, opts = {}) {
-      const lock = `${path}.lock`;
-      const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
-      for (;;) {
-        const r = await exec({ argv: ['mkdir', lock] });
-        if (r.exitCode === 0) break;
-        if (Date.now() > deadline) throw new FirebreakError('CONFLICT', `${path} is locked by another writer on ${where} (${lock} exists; remove it if no writer is running)`);
-        await new Promise((res) => setTimeout(res, 100));
-      }
-      try {
-        return await fn();
-      } finally {
-        await exec({ argv: ['rmdir', lock] });
-      }
-    },
+    withLock: (path, fn, opts = {}) => withMkdirLock((argv) => exec({ argv }), path, `on ${where}`, fn, opts.timeoutMs),
     async close() {
       const c = connection === undefined ? undefined : await connection.catch(() => undefined);
       c?.end();

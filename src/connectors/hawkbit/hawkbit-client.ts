@@ -1,15 +1,10 @@
-import { createHttpClient, errorForStatus, pathSegment, type TlsOptions } from '../../lib/http-client.ts';
+import { createHttpClient, errorForStatus, pathSegment } from '../../lib/http-client.ts';
 import { FirebreakError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
-import type { Secret } from '../../lib/secret.ts';
+import type { BasicAuthClientConfig } from '../connector-types.ts';
 
-export interface HawkbitConfig {
-  readonly url: string;
-  readonly username: string;
-  readonly password: Secret;
-  readonly tls?: TlsOptions;
-  readonly timeoutMs?: number;
-}
+/** hawkBit's login: one user with HTTP Basic-style credentials, like every basic-auth service. */
+export type HawkbitConfig = BasicAuthClientConfig;
 
 export interface HawkbitClient {
   /** The target, or null when hawkBit does not know it. */

@@ -1,15 +1,11 @@
 import { FirebreakError } from '../../lib/errors.ts';
-import { createHttpClient, errorForStatus, pathSegment, type HttpClient, type HttpResponse, type TlsOptions } from '../../lib/http-client.ts';
+import { createHttpClient, errorForStatus, pathSegment, type HttpClient, type HttpResponse } from '../../lib/http-client.ts';
 import type { Logger } from '../../lib/log.ts';
+import type { BasicAuthClientConfig } from '../connector-types.ts';
 import { Secret } from '../../lib/secret.ts';
 
-export interface ThingsboardConfig {
-  readonly url: string;
-  readonly username: string;
-  readonly password: Secret;
-  readonly tls?: TlsOptions;
-  readonly timeoutMs?: number;
-}
+/** ThingsBoard's login: one user with HTTP Basic-style credentials, like every basic-auth service. */
+export type ThingsboardConfig = BasicAuthClientConfig;
 
 export interface TbDevice {
   readonly id: string;

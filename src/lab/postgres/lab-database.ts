@@ -6,9 +6,11 @@ import { FirebreakError } from '../../lib/errors.ts';
 import { scramVerifier } from '../../connectors/postgres/scram.ts';
 import { quoteIdent } from '../../connectors/postgres/postgres-client.ts';
 import { randomBytes } from 'node:crypto';
-import { generatePassword } from '../../playbooks/db-credential-leak/db-credential-leak.ts';
+import { generatePassword } from '../../lib/password.ts';
 import { startLocalCluster, type LocalCluster } from './lab-postgres.ts';
 import { consumerRestartArgv } from './lab-consumer.ts';
+import type { z } from 'zod';
+import type { timescaledbSchema } from '../../connectors/postgres/timescaledb-connector.ts';
 
 
 /** A PostgreSQL the drill uses instead of starting one: it creates a throwaway role there and drops it afterwards. */
@@ -30,7 +32,7 @@ export interface LabDatabase {
   readonly envFile: string;
   readonly pidFile: string;
   /** The provider.timescaledb block of the lab configuration. */
-  readonly config: Record<string, unknown>;
+  readonly config: z.input<typeof timescaledbSchema>;
   stop(): Promise<void>;
 }
 

@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { FirebreakError } from '../../lib/errors.ts';
+import { freePort } from '../../lib/free-port.ts';
 
 /** Where Debian's PostgreSQL binaries are, newest first. */
 function binDir(): string | undefined {
@@ -28,14 +28,6 @@ export interface LocalCluster {
   readonly logFile: string;
   readonly dataDir: string;
   stop(): void;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => { const a = s.address(); s.close(() => { resolve(typeof a === 'object' && a !== null ? a.port : 0); }); });
-    s.on('error', reject);
-  });
 }
 
 /**

@@ -1,20 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import { FirebreakError } from '../../lib/errors.ts';
-import { Secret } from '../../lib/secret.ts';
-import { definePlaybook, type StepDefinition } from '../../engine/playbook-types.ts';
+import { generatePassword } from '../../lib/password.ts';
+import { definePlaybook, type AnyStep } from '../../engine/playbook-types.ts';
+import { abortableSleep } from '../../engine/retry.ts';
 import { stagedRotation, type RotationAdapter } from '../../engine/staged-rotation.ts';
 import { readEnvVariable, rewriteEnvVariable } from '../../connectors/dotenv/dotenv-file.ts';
 import { restartService } from '../../connectors/restart/restart-service.ts';
 import { connectDb, dbCredentialLeakInput, type DbCredentialLeakInput, type DbDeps } from './db-deps.ts';
 
-type Step = StepDefinition<DbCredentialLeakInput, DbDeps>;
-
-/** A password from the CSPRNG: ASCII letters, digits, "-" and "_" (safe bare in a .env file and in a URL). */
-export function generatePassword(length: number): Secret {
-  let out = '';
-  while (out.length < length) out += randomBytes(length).toString('base64url');
-  return new Secret(out.slice(0, length));
-}
 
 /** The staged rotation's adapter for a PostgreSQL role's password (exported for the benchmark's timing wrapper). */
 export const passwordRotation: RotationAdapter<DbCredentialLeakInput, DbDeps> = {
@@ -51,6 +43,7 @@ export const passwordRotation: RotationAdapter<DbCredentialLeakInput, DbDeps> = 
     const terminated = await db.terminateSessions(role, at);
     const deadline = Date.now() + ctx.deps.reconnectTimeoutMs;
     for (;;) {
+      ctx.signal.throwIfAborted();
       const sessions = await db.sessionsOf(role);
       const fresh = sessions.find((s) => s.backendStart > at && (applicationName === undefined || s.applicationName === applicationName));
       const stale = sessions.filter((s) => s.backendStart <= at);
@@ -61,12 +54,13 @@ export const passwordRotation: RotationAdapter<DbCredentialLeakInput, DbDeps> = 
       if (Date.now() > deadline) {
         return { ok: false, detail: fresh === undefined ? `${applicationName ?? role} did not reconnect within ${ctx.deps.reconnectTimeoutMs} ms` : `${stale.length} session(s) from before the rotation could not be terminated` };
       }
-      await new Promise((r) => setTimeout(r, 250));
+      // A cancelled run stops waiting at once (the sleep rejects with the signal's reason).
+      await abortableSleep(250, ctx.signal);
     }
   },
 };
 
-const steps: Step[] = [
+const steps: AnyStep<DbCredentialLeakInput, DbDeps>[] = [
   {
     id: 'resolve-role', title: 'Resolve the role, its .env file and its service', phase: 'assessment', system: 'timescaledb', effect: 'read', idempotency: 'natural',
     apply: async (ctx) => {
@@ -88,7 +82,7 @@ const steps: Step[] = [
 ];
 
 /** Seed Scenario 2: a TimescaleDB role's password exposed in logs or a commit. */
-export const dbCredentialLeak = definePlaybook<DbCredentialLeakInput, DbDeps>({
+export const dbCredentialLeak = definePlaybook({
   id: 'db-credential-leak',
   title: 'Leaked database credential',
   summary: 'Rotate a TimescaleDB role\'s password in stages (SCRAM verifier computed client side), update the .env, restart the consumer, end every session of the old password.',
@@ -102,6 +96,11 @@ export const dbCredentialLeak = definePlaybook<DbCredentialLeakInput, DbDeps>({
   compensateOnFailure: true,
   connect: connectDb,
   disconnect: (deps) => deps.db.close(),
-  drill: { input: (lab) => ({ stack: 'provider', role: lab.postgresRole ?? 'telegraf' }), needs: ['postgres'] },
   steps,
 });
+
+/** How `firebreak drill` rehearses it: on the lab's PostgreSQL (a throwaway role when it is an external one). */
+export const dbCredentialLeakDrill = {
+  input: (lab: { readonly postgresRole?: string }) => ({ stack: 'provider', role: lab.postgresRole ?? 'telegraf' }),
+  needs: ['postgres'],
+};

@@ -1,11 +1,10 @@
 import { z } from 'zod';
 import { FirebreakError } from '../../lib/errors.ts';
 import { parseDuration } from '../../lib/duration.ts';
-import type { PlaybookEnv } from '../../engine/playbook-types.ts';
 import type { Executor } from '../../connectors/executor/executor-types.ts';
-import { createPostgresClient, type PostgresClient } from '../../connectors/postgres/postgres-client.ts';
+import type { PostgresClient } from '../../connectors/postgres/postgres-client.ts';
 import type { RestartSpec } from '../../connectors/restart/restart-service.ts';
-import { platformOf } from '../platform.ts';
+import { platformOf, type PlatformEnv } from '../platform.ts';
 
 export const dbCredentialLeakInput = z.object({
   stack: z.string().regex(/^(provider|tenant:[a-z0-9][a-z0-9_-]{0,62})$/, 'stack must be "provider" or "tenant:<tenant id>"').describe('whose database: provider, or tenant:<id>'),
@@ -31,7 +30,7 @@ export interface DbDeps {
 }
 
 /** Builds the connectors for the stack's TimescaleDB and the role's consumer from firebreak.yaml. */
-export async function connectDb(env: PlaybookEnv, input: DbCredentialLeakInput): Promise<DbDeps> {
+export async function connectDb(env: PlatformEnv, input: DbCredentialLeakInput): Promise<DbDeps> {
   const p = platformOf(env);
   const c = p.loaded.config;
   const tenantId = input.stack.startsWith('tenant:') ? input.stack.slice('tenant:'.length) : undefined;
@@ -45,8 +44,7 @@ export async function connectDb(env: PlaybookEnv, input: DbCredentialLeakInput):
   if (rc === undefined) {
     throw new FirebreakError('NOT_FOUND', `role "${input.role}" is not configured under ${where}.roles (configured: ${Object.keys(tsdb.roles).join(', ') || 'none'}); Firebreak must know its .env file and service`);
   }
-  const ssl = tsdb.sslmode === 'disable' ? false as const : { rejectUnauthorized: tsdb.sslmode === 'verify-full' };
-  const db = createPostgresClient({ host: tsdb.host, port: tsdb.port, database: tsdb.database, adminUser: tsdb.adminUser, adminPassword: await p.credential(tsdb.adminPassword, `${where}.adminPassword`), ssl });
+  const db = await p.connect('timescaledb', tsdb, where);
   const { executor: restartExecutorName, ...restart } = rc.restart;
   return {
     stack: input.stack, role: input.role, ref: `timescaledb:${input.stack}/${input.role}`, db,

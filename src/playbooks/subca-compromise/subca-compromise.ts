@@ -1,6 +1,7 @@
 import { FirebreakError } from '../../lib/errors.ts';
 import type { X509Certificate } from '../../lib/x509.ts';
-import { definePlaybook, type StepContext, type StepDefinition } from '../../engine/playbook-types.ts';
+import { definePlaybook, type AnyStep, type StepContext, type StepDefinition } from '../../engine/playbook-types.ts';
+import { abortableSleep } from '../../engine/retry.ts';
 import { assertIssuedBy, certificateFacts } from '../../connectors/step-ca/step-ca-serial.ts';
 import { certsOf, csrFile, exists, installCa, isCaCert, pendingKeyAndCsr, pendingKeyFile, probeCsr, publicKeyOf, readCaCert, signedCertFile, spkiOf } from '../../connectors/step-ca/subca-host.ts';
 import { restartService } from '../../connectors/restart/restart-service.ts';
@@ -9,13 +10,20 @@ import { reenrollDevices, newSubCa } from './subca-reenroll.ts';
 import { signOnce } from '../sign-once.ts';
 
 type Ctx = StepContext<SubcaCompromiseInput, SubcaDeps>;
-type Step = StepDefinition<SubcaCompromiseInput, SubcaDeps>;
+/** A step of this playbook whose output is `Out`, read by later steps with `ctx.output(step)`. */
+const step = <Out>(s: StepDefinition<SubcaCompromiseInput, SubcaDeps, Out>) => s;
 
 export interface ResolvedSubCa { readonly serial: string; readonly serialHex: string; readonly subject: string; readonly cn: string; readonly notAfter: string }
 export interface SignedSubCa { readonly chain: string; readonly serialHex: string; readonly subject: string; readonly notAfter: string; readonly spki: string }
 
-const resolved = (ctx: Ctx) => ctx.outputs['resolve-subca'] as ResolvedSubCa;
-const signed = (ctx: Ctx) => ctx.outputs['sign-subca'] as SignedSubCa;
+/** The output of an earlier step this one depends on: absent is a bug. */
+function outputOf<Out>(ctx: Ctx, s: StepDefinition<SubcaCompromiseInput, SubcaDeps, Out>): Out {
+  const out = ctx.output(s);
+  if (out === undefined) throw new FirebreakError('INTERNAL', `${s.id} has no output`);
+  return out;
+}
+const resolved = (ctx: Ctx) => outputOf(ctx, resolveSubcaStep);
+const signed = (ctx: Ctx) => outputOf(ctx, signSubcaStep);
 
 /** The new certificate must be a CA certificate for the pending key, named like the old one, from the provider CA. */
 async function checkSigned(ctx: Ctx, chain: string, where: string): Promise<SignedSubCa> {
@@ -30,19 +38,53 @@ async function checkSigned(ctx: Ctx, chain: string, where: string): Promise<Sign
   return { chain, serialHex: facts.serialHex, subject: facts.subject, notAfter: facts.notAfter, spki: pending };
 }
 
-const steps: Step[] = [
-  {
-    id: 'resolve-subca', title: 'Read the tenant Sub-CA certificate on its host', phase: 'assessment', system: 'step-ca', effect: 'read', idempotency: 'natural',
-    apply: async (ctx): Promise<ResolvedSubCa> => {
-      const cert = await readCaCert(ctx.deps.host, ctx.deps.files);
-      const { facts } = await certificateFacts(cert.toString('pem'), ctx.deps.files.certFile);
-      if (!isCaCert(cert)) throw new FirebreakError('INVALID_INPUT', `${ctx.deps.files.certFile} on ${ctx.deps.host.describe} is not a CA certificate (serial ${facts.serialHex}, "${facts.subject}")`);
-      if (ctx.deps.providerCert !== undefined) await assertIssuedBy(cert, ctx.deps.providerCert, ctx.deps.providerName);
-      const cn = /(?:^|,\s*)CN=([^,]+)/.exec(cert.subject)?.[1];
-      if (cn === undefined) throw new FirebreakError('INVALID_INPUT', `the Sub-CA certificate's subject "${cert.subject}" has no CN`);
-      return { serial: facts.serial, serialHex: facts.serialHex, subject: facts.subject, cn, notAfter: facts.notAfter };
-    },
+const resolveSubcaStep = step<ResolvedSubCa>({
+  id: 'resolve-subca', title: 'Read the tenant Sub-CA certificate on its host', phase: 'assessment', system: 'step-ca', effect: 'read', idempotency: 'natural',
+  apply: async (ctx): Promise<ResolvedSubCa> => {
+    const cert = await readCaCert(ctx.deps.host, ctx.deps.files);
+    const { facts } = await certificateFacts(cert.toString('pem'), ctx.deps.files.certFile);
+    if (!isCaCert(cert)) throw new FirebreakError('INVALID_INPUT', `${ctx.deps.files.certFile} on ${ctx.deps.host.describe} is not a CA certificate (serial ${facts.serialHex}, "${facts.subject}")`);
+    if (ctx.deps.providerCert !== undefined) await assertIssuedBy(cert, ctx.deps.providerCert, ctx.deps.providerName);
+    const cn = /(?:^|,\s*)CN=([^,]+)/.exec(cert.subject)?.[1];
+    if (cn === undefined) throw new FirebreakError('INVALID_INPUT', `the Sub-CA certificate's subject "${cert.subject}" has no CN`);
+    return { serial: facts.serial, serialHex: facts.serialHex, subject: facts.subject, cn, notAfter: facts.notAfter };
   },
+});
+
+const newKeyStep = step<{ csr: string; csrFile: string; reusedKey: boolean }>({
+  id: 'new-key', title: 'Generate the new Sub-CA key on the tenant CA host, and its CSR', phase: 'eradication', system: 'tenant-ca-host', effect: 'mutate', idempotency: 'natural',
+  dependsOn: ['revoke-subca'],
+  check: async (ctx) => ({ done: false, detail: ctx.planning ? `new P-256 key at ${pendingKeyFile(ctx.deps.files)} on ${ctx.deps.host.describe}, CSR at ${csrFile(ctx.deps.files)}` : 'generate or reuse the pending key' }),
+  apply: async (ctx) => {
+    const r = await pendingKeyAndCsr(ctx.deps.host, ctx.deps.files, resolved(ctx).cn, ctx.signal);
+    return { csr: r.csrPem, csrFile: csrFile(ctx.deps.files), reusedKey: r.reusedKey };
+  },
+});
+
+const signSubcaStep = step<SignedSubCa>({
+  // Signing twice would leave an intermediate certificate recorded nowhere, never revoked: keyed by a persisted one-time token.
+  id: 'sign-subca', title: 'Have the provider CA sign the new Sub-CA certificate', phase: 'eradication', system: 'step-ca', effect: 'mutate', idempotency: 'keyed',
+  dependsOn: ['new-key'], approval: true,
+  inDoubt: (ctx) => `The provider CA (${ctx.deps.providerName}) may have issued an intermediate certificate for "${resolved(ctx).subject}" with the key ${pendingKeyFile(ctx.deps.files)} in that attempt. Look for it in the provider CA's database or logs (certificates for that subject issued since the run started) and revoke it (reason superseded)`,
+  manual: (ctx) => (ctx.deps.provider !== undefined ? undefined
+    : `the provider CA is offline. Sign the CSR ${csrFile(ctx.deps.files)} (on ${ctx.deps.host.describe}) there as a CA certificate (basicConstraints CA:true, pathlen 0; keyUsage keyCertSign, cRLSign) and put the chain, new Sub-CA first, at ${signedCertFile(ctx.deps.files)} on the same host.`),
+  apply: async (ctx): Promise<SignedSubCa> => {
+    const { csr } = outputOf(ctx, newKeyStep);
+    if (ctx.deps.provider === undefined) {
+      const file = signedCertFile(ctx.deps.files);
+      if (!(await exists(ctx.deps.host, file, ctx.signal))) throw new FirebreakError('PRECONDITION_FAILED', `${file} is not on ${ctx.deps.host.describe}: put the signed Sub-CA certificate there, then resume`);
+      return checkSigned(ctx, (await ctx.deps.host.readFile(file)).toString('utf8'), `${file} on ${ctx.deps.host.describe}`);
+    }
+    const s = await signOnce(ctx, ctx.deps.provider, 'sign-subca', { csr, subject: resolved(ctx).cn, sans: [], what: `signing the new Sub-CA at ${ctx.deps.providerName}` });
+    return checkSigned(ctx, [s.crt, ...s.certChain.slice(1)].map((p) => p.trim()).join('\n') + '\n', `the certificate from ${ctx.deps.providerName}`);
+  },
+});
+
+/** Re-enrollment of every device under the new Sub-CA (exported for the benchmark). */
+export const reenrollStep = reenrollDevices(signSubcaStep);
+
+const steps: AnyStep<SubcaCompromiseInput, SubcaDeps>[] = [
+  resolveSubcaStep,
   {
     id: 'inventory', title: 'List the tenant\'s devices (evidence of what must re-enroll)', phase: 'assessment', system: 'thingsboard', effect: 'read', idempotency: 'natural',
     apply: async (ctx) => {
@@ -66,33 +108,8 @@ const steps: Step[] = [
       return again.alreadyRevoked ? { ok: true, detail: `${ctx.deps.providerName} reports serial ${resolved(ctx).serialHex} already revoked` } : { ok: false, detail: 'the provider CA accepted a second revocation: the first did not hold' };
     },
   },
-  {
-    id: 'new-key', title: 'Generate the new Sub-CA key on the tenant CA host, and its CSR', phase: 'eradication', system: 'tenant-ca-host', effect: 'mutate', idempotency: 'natural',
-    dependsOn: ['revoke-subca'],
-    check: async (ctx) => ({ done: false, detail: ctx.planning ? `new P-256 key at ${pendingKeyFile(ctx.deps.files)} on ${ctx.deps.host.describe}, CSR at ${csrFile(ctx.deps.files)}` : 'generate or reuse the pending key' }),
-    apply: async (ctx) => {
-      const r = await pendingKeyAndCsr(ctx.deps.host, ctx.deps.files, resolved(ctx).cn, ctx.signal);
-      return { csr: r.csrPem, csrFile: csrFile(ctx.deps.files), reusedKey: r.reusedKey };
-    },
-  },
-  {
-    // Signing twice would leave an intermediate certificate recorded nowhere, never revoked: keyed by a persisted one-time token.
-    id: 'sign-subca', title: 'Have the provider CA sign the new Sub-CA certificate', phase: 'eradication', system: 'step-ca', effect: 'mutate', idempotency: 'keyed',
-    dependsOn: ['new-key'], approval: true,
-    inDoubt: (ctx) => `The provider CA (${ctx.deps.providerName}) may have issued an intermediate certificate for "${resolved(ctx).subject}" with the key ${pendingKeyFile(ctx.deps.files)} in that attempt. Look for it in the provider CA's database or logs (certificates for that subject issued since the run started) and revoke it (reason superseded)`,
-    manual: (ctx) => (ctx.deps.provider !== undefined ? undefined
-      : `the provider CA is offline. Sign the CSR ${csrFile(ctx.deps.files)} (on ${ctx.deps.host.describe}) there as a CA certificate (basicConstraints CA:true, pathlen 0; keyUsage keyCertSign, cRLSign) and put the chain, new Sub-CA first, at ${signedCertFile(ctx.deps.files)} on the same host.`),
-    apply: async (ctx): Promise<SignedSubCa> => {
-      const csr = (ctx.outputs['new-key'] as { csr: string }).csr;
-      if (ctx.deps.provider === undefined) {
-        const file = signedCertFile(ctx.deps.files);
-        if (!(await exists(ctx.deps.host, file, ctx.signal))) throw new FirebreakError('PRECONDITION_FAILED', `${file} is not on ${ctx.deps.host.describe}: put the signed Sub-CA certificate there, then resume`);
-        return checkSigned(ctx, (await ctx.deps.host.readFile(file)).toString('utf8'), `${file} on ${ctx.deps.host.describe}`);
-      }
-      const s = await signOnce(ctx, ctx.deps.provider, 'sign-subca', { csr, subject: resolved(ctx).cn, sans: [], what: `signing the new Sub-CA at ${ctx.deps.providerName}` });
-      return checkSigned(ctx, [s.crt, ...s.certChain.slice(1)].map((p) => p.trim()).join('\n') + '\n', `the certificate from ${ctx.deps.providerName}`);
-    },
-  },
+  newKeyStep,
+  signSubcaStep,
   {
     id: 'install-subca', title: 'Install the new Sub-CA certificate and key (the old ones kept as evidence)', phase: 'eradication', system: 'tenant-ca-host', effect: 'mutate', idempotency: 'natural',
     dependsOn: ['sign-subca'],
@@ -123,20 +140,20 @@ const steps: Step[] = [
           const s = await ctx.deps.tenantCa.sign(await probeCsr(cn), cn, [cn], ctx.signal);
           const cert = certsOf(s.crt, 'the probe certificate')[0] as X509Certificate;
           await ctx.deps.tenantCa.revoke(BigInt(`0x${cert.serialNumber}`).toString(), 'cessationOfOperation', ctx.signal);
-          await assertIssuedBy(cert, await newSubCa(ctx), 'the new Sub-CA');
+          await assertIssuedBy(cert, await newSubCa(signed(ctx).chain), 'the new Sub-CA');
           return { ok: true, detail: `a probe certificate from the tenant CA chains to the new Sub-CA ${signed(ctx).serialHex} (probe revoked)` };
         } catch (err) {
           if (Date.now() > deadline) return { ok: false, detail: `the tenant CA does not issue under the new Sub-CA: ${(err as Error).message}` };
-          await new Promise((r) => setTimeout(r, 1000));
+          await abortableSleep(1000, ctx.signal);
         }
       }
     },
   },
-  reenrollDevices,
+  reenrollStep,
 ];
 
 /** Seed Scenario 1b: a tenant Sub-CA's key is compromised. */
-export const subcaCompromise = definePlaybook<SubcaCompromiseInput, SubcaDeps>({
+export const subcaCompromise = definePlaybook({
   id: 'subca-compromise',
   title: 'Tenant Sub-CA compromise',
   summary: 'Revoke the tenant Sub-CA at the provider CA (by hand when it is offline), generate a new key on the tenant CA host and have it signed, install it, restart the tenant CA, and re-enroll every device of the tenant.',
@@ -149,6 +166,8 @@ export const subcaCompromise = definePlaybook<SubcaCompromiseInput, SubcaDeps>({
   entities: (i) => [{ type: 'tenant', id: i.tenant }, { type: 'certificate-authority', id: `${i.tenant} Sub-CA` }],
   connect: connectSubca,
   disconnect: disconnectSubca,
-  drill: { input: { tenant: 'acme' } },
   steps,
 });
+
+/** How `firebreak drill` rehearses it against the lab. */
+export const subcaCompromiseDrill = { input: { tenant: 'acme' } };

@@ -1,16 +1,15 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { FirebreakError } from '../../lib/errors.ts';
 import { parseDuration } from '../../lib/duration.ts';
 import type { X509Certificate } from '../../lib/x509.ts';
-import type { PlaybookEnv } from '../../engine/playbook-types.ts';
 import type { Executor } from '../../connectors/executor/executor-types.ts';
-import { createStepCaClient, type StepCaClient } from '../../connectors/step-ca/step-ca-client.ts';
+import type { StepCaClient } from '../../connectors/step-ca/step-ca-client.ts';
 import { certificateFacts } from '../../connectors/step-ca/step-ca-serial.ts';
 import type { SubCaFiles } from '../../connectors/step-ca/subca-host.ts';
-import { createThingsboardClient, type ThingsboardClient } from '../../connectors/thingsboard/thingsboard-client.ts';
+import type { ThingsboardClient } from '../../connectors/thingsboard/thingsboard-client.ts';
+import { readPem } from '../../connectors/connector-tls.ts';
 import type { RestartSpec } from '../../connectors/restart/restart-service.ts';
-import { platformOf, tenantOf, tlsFor } from '../platform.ts';
+import { platformOf, tenantOf, type PlatformEnv } from '../platform.ts';
 
 export const subcaCompromiseInput = z.object({
   tenant: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'tenant must be a tenant id from firebreak.yaml (a-z, 0-9, _ and -)').describe('the tenant whose Sub-CA key is compromised'),
@@ -35,7 +34,7 @@ export interface SubcaDeps {
   readonly reenroll: { readonly concurrency: number; readonly timeoutMs: number; readonly pollMs: number };
 }
 
-export async function connectSubca(env: PlaybookEnv, input: SubcaCompromiseInput): Promise<SubcaDeps> {
+export async function connectSubca(env: PlatformEnv, input: SubcaCompromiseInput): Promise<SubcaDeps> {
   const p = platformOf(env);
   const t = tenantOf(p, input.tenant);
   const where = `tenants.${input.tenant}`;
@@ -45,26 +44,17 @@ export async function connectSubca(env: PlaybookEnv, input: SubcaCompromiseInput
   if (t.stepCa === undefined) throw missing(`${where}.stepCa (the tenant's CA)`);
   if (t.subCa === undefined) throw missing(`${where}.subCa (the tenant CA's certificate and key files, and its restart)`);
   if (t.thingsboard === undefined) throw missing(`${where}.thingsboard (the device inventory and the channel to the devices)`);
-  const logger = p.log.child({ connector: input.tenant });
-  const rootPem = (file: string | undefined) => (file === undefined ? {} : { rootPem: readFileSync(file, 'utf8') });
-  const tls = <T>(x: T | undefined): { tls?: T } => (x === undefined ? {} : { tls: x });
-  const provider = pca.offline === true ? undefined : createStepCaClient({
-    url: pca.url, provisioner: pca.provisioner, provisionerPassword: await p.credential(pca.provisionerPassword, 'provider.stepCa.provisionerPassword'),
-    label: 'the provider CA', ...tls(tlsFor(pca)), ...rootPem(pca.rootCertFile),
-  }, { logger });
-  const tenantCa = createStepCaClient({
-    url: t.stepCa.url, provisioner: t.stepCa.provisioner, provisionerPassword: await p.credential(t.stepCa.provisionerPassword, `${where}.stepCa.provisionerPassword`),
-    label: `${input.tenant} Sub-CA`, ...tls(tlsFor(t.stepCa)), ...rootPem(t.stepCa.rootCertFile),
-  }, { logger });
-  const tb = createThingsboardClient({
-    url: t.thingsboard.url, username: t.thingsboard.username, password: await p.credential(t.thingsboard.password, `${where}.thingsboard.password`), ...tls(tlsFor(t.thingsboard)),
-  }, { logger });
+  const log = p.log.child({ connector: input.tenant });
+  const provider = pca.offline === true ? undefined : await p.connect('step-ca', pca, 'provider.stepCa', { label: 'the provider CA', log });
+  const tenantCa = await p.connect('step-ca', t.stepCa, `${where}.stepCa`, { label: `${input.tenant} Sub-CA`, log });
+  const tb = await p.connect('thingsboard', t.thingsboard, `${where}.thingsboard`, { log });
+  const { host, files } = await p.connect('sub-ca', t.subCa, `${where}.subCa`, { log });
   const { executor: restartExecutorName, ...restart } = t.subCa.restart;
   const r = t.subCa.reenroll;
   return {
     tenant: input.tenant, provider, providerName: `the provider CA${pca.offline === true ? ' (offline)' : ` at ${new URL(pca.url).origin}`}`,
-    providerCert: pca.caCertFile === undefined ? undefined : (await certificateFacts(readFileSync(pca.caCertFile, 'utf8'), 'provider.stepCa.caCertFile')).cert,
-    tenantCa, tenantCaUrl: t.stepCa.url, host: await p.executor(t.subCa.executor), files: { certFile: t.subCa.certFile, keyFile: t.subCa.keyFile },
+    providerCert: pca.caCertFile === undefined ? undefined : (await certificateFacts(readPem(pca.caCertFile, 'provider.stepCa.caCertFile'), 'provider.stepCa.caCertFile')).cert,
+    tenantCa, tenantCaUrl: t.stepCa.url, host, files,
     restart: restart as RestartSpec, restartExecutor: await p.executor(restartExecutorName ?? t.subCa.executor), tb,
     reenroll: { concurrency: r.concurrency, timeoutMs: parseDuration(r.timeout) ?? 120_000, pollMs: parseDuration(r.pollInterval) ?? 2_000 },
   };
