@@ -10,6 +10,7 @@ import {
 import { JournalStore } from './journal-store.ts';
 import { createRunContext, Suspended, type Execution, type RunJournal } from './run-context.ts';
 import { createRunOwner } from './run-owner.ts';
+import { createJournalWriter } from './journal-writer.ts';
 
 export interface EmbeddedRuntimeOptions {
   readonly db: DatabaseSync;
@@ -25,10 +26,11 @@ export interface EmbeddedRuntimeOptions {
 
 /**
  * The embedded durable runtime: Firebreak's own journal on SQLite. Runs
- * execute in the calling process; every step boundary is committed (WAL,
- * synchronous=FULL) together with its journal event before the workflow
- * moves on, so a SIGKILL at any moment loses at most the step in flight,
- * which is re-run on resume.
+ * execute in the calling process; every step's start is committed (WAL,
+ * synchronous=FULL) together with its journal event, and with everything
+ * journaled before it, before the step acts, so a SIGKILL at any moment
+ * loses at most the steps in flight, which are re-run on resume. Concurrent
+ * steps' writes share one transaction (group commit, journal-writer.ts).
  */
 export function createEmbeddedRuntime(options: EmbeddedRuntimeOptions): DurableRuntime {
   const store = new JournalStore(options.db);
@@ -40,35 +42,58 @@ export function createEmbeddedRuntime(options: EmbeddedRuntimeOptions): DurableR
   const heartbeatMs = options.heartbeatMs ?? 1000;
   const owner = createRunOwner(store, heartbeatMs);
   const now = () => (options.now?.() ?? new Date()).toISOString();
+  const writer = createJournalWriter(store);
+
+  /** Once committed, a change's events go to this process's listeners and the application's hook. */
+  const committed = (events: readonly JournalEvent[]): void => {
+    if (events.length === 0) return;
+    for (const e of events) {
+      const p = progressOf(e);
+      if (p !== undefined) for (const l of listeners) l(p);
+    }
+    options.onCommit?.();
+  };
+  /** A change made on this thread's connection, in one transaction with the events it records. */
+  const commitHere = <T>(change: (record: (e: JournalEvent) => void) => T): T => {
+    const events: JournalEvent[] = [];
+    const result = store.tx(() => {
+      const r = change((e) => { events.push(e); });
+      const at = now();
+      for (const e of events) store.addEvent(e, at);
+      return r;
+    });
+    committed(events);
+    return result;
+  };
 
   const journal: RunJournal = {
     store, sealer: options.sealer, buckets, waitMode: options.waitMode ?? 'block', pollMs, now,
-    commit(change) {
-      const events: JournalEvent[] = [];
-      const result = store.tx(() => {
-        const r = change((e) => { events.push(e); });
-        const at = now();
-        for (const e of events) store.addEvent(e, at);
-        return r;
-      });
-      if (events.length > 0) {
-        for (const e of events) {
-          const p = progressOf(e);
-          if (p !== undefined) for (const l of listeners) l(p);
-        }
-        options.onCommit?.();
-      }
-      return result;
+    async write(runId, writes) {
+      const c = await writer.write({ runId, at: now(), writes });
+      committed(c.events);
+      return c;
     },
-    setStatus(runId, status, end) {
-      journal.commit((record) => {
-        store.setRunStatus(runId, status, now(), end);
-        record({ type: 'run', runId, status, ...(end?.error == null ? {} : { error: end.error }) });
-      });
+    async commitNow(runId, change) {
+      await writer.barrier(runId);
+      return commitHere(change);
     },
+    async setStatus(runId, status, end) {
+      await journal.write(runId, [{ op: 'status', status, ...(end === undefined ? {} : { end }) }]);
+    },
+    idle: () => writer.idle(),
   };
 
-  async function execute(runId: string, clearCancel: boolean): Promise<RunOutcome> {
+  const executions = new Set<Promise<RunOutcome>>();
+  /** Executes the run in this process; `close` waits for what is executing to settle. */
+  function execute(runId: string, clearCancel: boolean): Promise<RunOutcome> {
+    const p = executeHere(runId, clearCancel);
+    executions.add(p);
+    const forget = () => { executions.delete(p); };
+    p.then(forget, forget);
+    return p;
+  }
+
+  async function executeHere(runId: string, clearCancel: boolean): Promise<RunOutcome> {
     const run = store.getRun(runId);
     if (run === undefined) throw new FirebreakError('NOT_FOUND', `run ${runId} does not exist`);
     const fn = workflows.get(run.workflow);
@@ -79,32 +104,33 @@ export function createEmbeddedRuntime(options: EmbeddedRuntimeOptions): DurableR
     const controller = new AbortController();
     active.set(runId, controller);
     store.claimRun(runId, owner.id, now(), clearCancel);
+    writer.forget(runId);
     const beat = setInterval(() => {
       const hb = store.heartbeat(runId, owner.id, now());
       if (hb.cancelRequested && !controller.signal.aborted) controller.abort(new FirebreakError('CANCELLED', `run ${runId} was cancelled`));
     }, Math.min(pollMs, heartbeatMs));
     beat.unref();
-    const x: Execution = { runId, signal: controller.signal, failures: [], suspended: false };
+    const x: Execution = { runId, signal: controller.signal, failures: [], completing: new Map(), suspended: false };
     // Secrets the run wraps are redacted while it executes and forgotten when it ends (a server runs for weeks).
     const scope = `${runId}:${owner.id}`;
     try {
       return await withSecretScope(scope, async () => {
         try {
-          journal.setStatus(runId, 'running');
+          await journal.setStatus(runId, 'running');
           const value = await fn(createRunContext(journal, x), run.input);
           if (x.suspended) throw new Suspended();
           const status: RunStatus = x.failures.length > 0 ? 'completed_with_failures' : 'completed';
           const result = { output: value ?? null, failures: x.failures };
-          journal.setStatus(runId, status, { result, error: null });
+          await journal.setStatus(runId, status, { result, error: null });
           return { runId, status, result: JSON.parse(JSON.stringify(result)) as unknown };
         } catch (err) {
           if (err instanceof Suspended || (x.suspended && !controller.signal.aborted)) {
-            journal.setStatus(runId, 'waiting');
+            await journal.setStatus(runId, 'waiting');
             return { runId, status: 'waiting' };
           }
           const error = controller.signal.aborted ? toErrorData(controller.signal.reason) : toErrorData(err);
           const status: RunStatus = error.code === 'CANCELLED' ? 'cancelled' : 'failed';
-          journal.setStatus(runId, status, { result: { failures: x.failures }, error });
+          await journal.setStatus(runId, status, { result: { failures: x.failures }, error });
           return { runId, status, error };
         }
       });
@@ -117,7 +143,7 @@ export function createEmbeddedRuntime(options: EmbeddedRuntimeOptions): DurableR
   }
 
   function create(o: StartOptions): boolean {
-    return journal.commit((record) => {
+    return commitHere((record) => {
       const created = store.createRun({ id: o.runId, workflow: o.workflow, incidentId: o.incidentId ?? null, input: o.input, initiator: o.initiator, now: now() });
       if (created) record({ type: 'run', runId: o.runId, status: 'pending' });
       return created;
@@ -153,7 +179,7 @@ export function createEmbeddedRuntime(options: EmbeddedRuntimeOptions): DurableR
       const local = active.get(runId);
       const error = new FirebreakError('CANCELLED', reason ?? `run ${runId} was cancelled`);
       if (local !== undefined) local.abort(error);
-      else if (!owner.isLive(runId)) journal.setStatus(runId, 'cancelled', { result: null, error: toErrorData(error) });
+      else if (!owner.isLive(runId)) await journal.setStatus(runId, 'cancelled', { result: null, error: toErrorData(error) });
     },
     async signal(runId, name, payload) {
       if (store.getRun(runId) === undefined) throw new FirebreakError('NOT_FOUND', `run ${runId} does not exist`);
@@ -185,6 +211,9 @@ export function createEmbeddedRuntime(options: EmbeddedRuntimeOptions): DurableR
     },
     async close() {
       for (const c of active.values()) c.abort(new FirebreakError('CANCELLED', 'runtime closed'));
+      // The cancelled runs record their end before the writer stops.
+      await Promise.allSettled(executions);
+      await writer.close();
     },
   };
 }

@@ -7,6 +7,7 @@ import type {
   FanOutItem, FanOutOptions, FanOutResult, JournalEvent, RunStatus, StepOptions, StepRun, WorkflowContext,
 } from '../../engine/runtime-types.ts';
 import type { JournalStore } from './journal-store.ts';
+import type { Committed, JournalWrite } from './journal-writes.ts';
 
 /** What the contexts of one runtime share: the journal and how a commit reports its events. */
 export interface RunJournal {
@@ -17,11 +18,20 @@ export interface RunJournal {
   readonly pollMs: number;
   now(): string;
   /**
-   * Runs `change` in one transaction together with the events it records;
-   * once committed, the events go to this process's listeners.
+   * Writes one durable change of the run through group commit; settles once
+   * it has committed (with everything written before it), when its events go
+   * to this process's listeners.
    */
-  commit<T>(change: (record: (e: JournalEvent) => void) => T): T;
-  setStatus(runId: string, status: RunStatus, end?: { result?: unknown; error?: ErrorData | null }): void;
+  write(runId: string, writes: readonly JournalWrite[]): Promise<Committed>;
+  /**
+   * Runs `change` in one transaction on this thread's connection, after
+   * everything written before it has committed (what must read and write in
+   * one transaction: taking a signal).
+   */
+  commitNow<T>(runId: string, change: (record: (e: JournalEvent) => void) => T): Promise<T>;
+  setStatus(runId: string, status: RunStatus, end?: { result?: unknown; error?: ErrorData | null }): Promise<void>;
+  /** Settles when every write so far has committed. */
+  idle(): Promise<void>;
 }
 
 /** The state of one execution of a run, shared by its contexts (the run's and its fan-out items'). */
@@ -29,9 +39,17 @@ export interface Execution {
   readonly runId: string;
   readonly signal: AbortSignal;
   readonly failures: { stepId: string; key?: string; error: ErrorData }[];
+  /**
+   * Steps completed in this execution whose end is written but not yet
+   * committed, with their outputs (a step does not wait for its end: the
+   * next step's start, durable only after it, waits for both).
+   */
+  readonly completing: Map<string, unknown>;
   /** Set when a wait suspended the run (suspend mode): it ends `waiting`. */
   suspended: boolean;
 }
+
+type Kind = 'step' | 'generate' | 'sleep' | 'signal' | 'fanout' | 'item';
 
 /** Thrown out of a wait in suspend mode; the run is marked `waiting` even if workflow code catches it. */
 export class Suspended extends Error {}
@@ -47,24 +65,32 @@ export function createRunContext(j: RunJournal, x: Execution, prefix = '', paren
   const full = (id: string) => `${prefix}${id}`;
   const throwIfCancelled = () => { if (signal.aborted) throw signal.reason as Error; };
 
-  /** Journals the start of an attempt (before the step touches anything); returns its number. */
-  const begin = (stepId: string, kind: 'step' | 'generate' | 'sleep' | 'signal' | 'fanout' | 'item', meta: Readonly<Record<string, unknown>>, parent: string | null, status: 'running' | 'waiting' = 'running'): number =>
-    j.commit((record) => {
-      const attempt = store.startAttempt({ runId, stepId, parentId: parent, kind, meta, now: j.now(), status });
-      // Followers see a step start; generated values, fan-outs and items show through their end and the fan-out's progress.
-      if (kind === 'step') record({ type: 'step', runId, stepId, parentId: parent, kind, status, attempt, meta });
-      return attempt;
-    });
+  /** Journals the start of an attempt and waits until it is durable (before the step touches anything); returns its number. */
+  const begin = async (stepId: string, kind: Kind, meta: Readonly<Record<string, unknown>>, parent: string | null,
+    announce: 'step' | { signal: string } | undefined = kind === 'step' ? 'step' : undefined): Promise<number> => {
+    // Followers see a step start; generated values, fan-outs and items show through their end and the fan-out's progress.
+    const status = announce !== undefined && announce !== 'step' ? 'waiting' : 'running';
+    const c = await j.write(runId, [{ op: 'start', step: { stepId, parentId: parent, kind, meta, status, ...(announce === undefined ? {} : { announce }) } }]);
+    return c.attempts[0] as number;
+  };
 
-  /** Journals the end of an attempt with its event. */
-  const end = (stepId: string, kind: 'step' | 'generate' | 'sleep' | 'signal' | 'fanout' | 'item', parent: string | null, attempt: number, meta: Readonly<Record<string, unknown>>,
-    outcome: { status: 'completed' | 'failed' | 'cancelled'; output?: unknown; sealed?: string; error?: ErrorData }, extra?: JournalEvent): void => {
-    j.commit((record) => {
-      store.finishAttempt({ runId, stepId, attempt, now: j.now(), ...outcome });
-      // An item's end is recorded as its fan-out's progress (`extra`); its steps have their own events.
-      if (kind !== 'item') record({ type: 'step', runId, stepId, parentId: parent, kind, status: outcome.status, attempt, meta, ...(outcome.error === undefined ? {} : { error: outcome.error }) });
-      if (extra !== undefined) record(extra);
-    });
+  /** Journals the end of an attempt with its event; settles when it is durable. */
+  const end = async (stepId: string, kind: Kind, parent: string | null, attempt: number, meta: Readonly<Record<string, unknown>>,
+    outcome: { status: 'completed' | 'failed' | 'cancelled'; output?: unknown; sealed?: string; error?: ErrorData }, extra?: JournalEvent): Promise<void> => {
+    const writes: JournalWrite[] = [{ op: 'finish', step: { stepId, attempt, ...outcome } }];
+    // An item's end is recorded as its fan-out's progress (`extra`); its steps have their own events.
+    if (kind !== 'item') writes.push({ op: 'event', event: { type: 'step', runId, stepId, parentId: parent, kind, status: outcome.status, attempt, meta, ...(outcome.error === undefined ? {} : { error: outcome.error }) } });
+    if (extra !== undefined) writes.push({ op: 'event', event: extra });
+    await j.write(runId, writes);
+  };
+
+  /**
+   * An end the step does not wait for: the run's next durable write commits
+   * after it, and a failure to write it fails that next write.
+   */
+  const endLater = (stepId: string, output: unknown, ending: Promise<void>): void => {
+    x.completing.set(stepId, output);
+    ending.then(() => { x.completing.delete(stepId); }, () => { /* the run's next write reports it */ });
   };
 
   async function attemptOnce<T>(stepId: string, fn: (run: StepRun) => Promise<T>, attempt: number, opts: StepOptions, resumed: boolean): Promise<T> {
@@ -73,6 +99,8 @@ export function createRunContext(j: RunJournal, x: Execution, prefix = '', paren
     signal.addEventListener('abort', onAbort, { once: true });
     let timer: NodeJS.Timeout | undefined;
     try {
+      // A cancel that came while the start was being committed: the step does not act.
+      throwIfCancelled();
       if (opts.rateLimitKey !== undefined) await j.buckets.get(opts.rateLimitKey)?.take(signal);
       const work = fn({ attempt, signal: attemptController.signal, resumed });
       if (opts.timeoutMs === undefined) return await work;
@@ -96,26 +124,30 @@ export function createRunContext(j: RunJournal, x: Execution, prefix = '', paren
 
     async step<T>(id: string, fn: (run: StepRun) => Promise<T>, opts: StepOptions = {}): Promise<T> {
       const stepId = full(id);
+      if (x.completing.has(stepId)) return x.completing.get(stepId) as T;
       const existing = store.getStep(runId, stepId);
       if (existing?.status === 'completed') return existing.output as T;
       const policy = opts.retry ?? NO_RETRY;
       const meta = opts.meta ?? {};
       for (let local = 1; ; local++) {
         throwIfCancelled();
-        const attempt = begin(stepId, 'step', meta, parentId);
+        const attempt = await begin(stepId, 'step', meta, parentId);
+        let output: unknown;
         try {
           const value = await attemptOnce(stepId, fn, attempt, opts, attempt > 1);
-          const output = value === undefined ? null : JSON.parse(JSON.stringify(value)) as unknown;
-          end(stepId, 'step', parentId, attempt, meta, { status: 'completed', output });
-          return (store.getStep(runId, stepId)?.output ?? output) as T;
+          output = value === undefined ? null : JSON.parse(JSON.stringify(value)) as unknown;
         } catch (err) {
           const cancelled = signal.aborted;
           const error = cancelled ? toErrorData(signal.reason) : { ...toErrorData(err), ...retryAfter(err) };
-          end(stepId, 'step', parentId, attempt, meta, { status: cancelled ? 'cancelled' : 'failed', error });
+          // The failure is durable before it is reported: what decides on it (retry, the operator) reads it.
+          await end(stepId, 'step', parentId, attempt, meta, { status: cancelled ? 'cancelled' : 'failed', error });
           const delay = cancelled ? undefined : retryDelay(policy, local, error);
           if (delay === undefined) throw fromErrorData(error);
           await abortableSleep(delay, signal);
+          continue;
         }
+        endLater(stepId, output, end(stepId, 'step', parentId, attempt, meta, { status: 'completed', output }));
+        return output as T;
       }
     },
 
@@ -125,10 +157,10 @@ export function createRunContext(j: RunJournal, x: Execution, prefix = '', paren
       const existing = store.getStep(runId, stepId);
       if (existing?.status === 'completed' && existing.sealed !== null) return j.sealer.unseal(existing.sealed, aad);
       throwIfCancelled();
-      const attempt = begin(stepId, 'generate', {}, parentId);
+      const attempt = await begin(stepId, 'generate', {}, parentId);
       const value = await fn();
       // Sealed and committed before the caller can apply it: a resumed run applies this same value.
-      end(stepId, 'generate', parentId, attempt, {}, { status: 'completed', output: { generated: true }, sealed: j.sealer.seal(value.reveal(), aad) });
+      await end(stepId, 'generate', parentId, attempt, {}, { status: 'completed', output: { generated: true }, sealed: j.sealer.seal(value.reveal(), aad) });
       return value;
     },
 
@@ -137,9 +169,9 @@ export function createRunContext(j: RunJournal, x: Execution, prefix = '', paren
       const existing = store.getStep(runId, stepId);
       if (existing?.status === 'completed') return;
       const wakeAt = typeof existing?.meta['wakeAt'] === 'number' ? existing.meta['wakeAt'] : Date.now() + ms;
-      const attempt = store.startAttempt({ runId, stepId, parentId, kind: 'sleep', meta: { wakeAt }, now: j.now() });
+      const [attempt] = (await j.write(runId, [{ op: 'start', step: { stepId, parentId, kind: 'sleep', meta: { wakeAt } } }])).attempts;
       await abortableSleep(Math.max(0, wakeAt - Date.now()), signal);
-      store.finishAttempt({ runId, stepId, attempt, status: 'completed', now: j.now() });
+      await j.write(runId, [{ op: 'finish', step: { stepId, attempt: attempt as number, status: 'completed' } }]);
     },
 
     async waitForSignal<T>(id: string, name: string, o: { meta?: Readonly<Record<string, unknown>>; accept?: (payload: unknown) => T | undefined } = {}): Promise<T> {
@@ -148,14 +180,10 @@ export function createRunContext(j: RunJournal, x: Execution, prefix = '', paren
       if (existing?.status === 'completed') return existing.output as T;
       throwIfCancelled();
       const meta = { ...o.meta, signal: name };
-      const attempt = j.commit((record) => {
-        const a = store.startAttempt({ runId, stepId, parentId, kind: 'signal', meta, now: j.now(), status: 'waiting' });
-        record({ type: 'waiting', runId, stepId, signal: name, meta });
-        return a;
-      });
+      const attempt = await begin(stepId, 'signal', meta, parentId, { signal: name });
       let announced = false;
       for (;;) {
-        const got = j.commit((record) => {
+        const got = await j.commitNow(runId, (record) => {
           for (;;) {
             const sig = store.takeSignal(runId, name, stepId);
             if (sig === undefined) return undefined;
@@ -169,14 +197,14 @@ export function createRunContext(j: RunJournal, x: Execution, prefix = '', paren
           }
         });
         if (got !== undefined) {
-          if (announced) j.setStatus(runId, 'running');
+          if (announced) await j.setStatus(runId, 'running');
           return got.value;
         }
         if (j.waitMode === 'suspend') {
           x.suspended = true;
           throw new Suspended();
         }
-        if (!announced) { j.setStatus(runId, 'waiting'); announced = true; }
+        if (!announced) { await j.setStatus(runId, 'waiting'); announced = true; }
         await abortableSleep(j.pollMs, signal);
       }
     },
@@ -190,7 +218,7 @@ export function createRunContext(j: RunJournal, x: Execution, prefix = '', paren
       }
       const meta = { ...opts.meta, total: items.length, concurrency: opts.concurrency };
       const total = items.length;
-      const fanAttempt = begin(stepId, 'fanout', meta, parentId);
+      const fanAttempt = await begin(stepId, 'fanout', meta, parentId);
       let done = 0;
       let failed = 0;
       const progress = (): JournalEvent => ({ type: 'fanout', runId, stepId, total, done, failed });
@@ -203,19 +231,21 @@ export function createRunContext(j: RunJournal, x: Execution, prefix = '', paren
         if (prior?.status === 'completed') { done++; return prior.output as T; }
         throwIfCancelled();
         const itemMeta = { key: item.key };
-        const attempt = begin(itemId, 'item', itemMeta, stepId);
+        const attempt = await begin(itemId, 'item', itemMeta, stepId);
+        let output: unknown;
         try {
           const value = await fn(item, createRunContext(j, x, `${itemId}/`, itemId));
-          const output = value === undefined ? null : JSON.parse(JSON.stringify(value)) as unknown;
-          done++;
-          end(itemId, 'item', stepId, attempt, itemMeta, { status: 'completed', output }, progress());
-          return output as T;
+          output = value === undefined ? null : JSON.parse(JSON.stringify(value)) as unknown;
         } catch (err) {
           const error = signal.aborted ? toErrorData(signal.reason) : toErrorData(err);
           failed++;
-          end(itemId, 'item', stepId, attempt, itemMeta, { status: signal.aborted ? 'cancelled' : 'failed', error }, progress());
+          await end(itemId, 'item', stepId, attempt, itemMeta, { status: signal.aborted ? 'cancelled' : 'failed', error }, progress());
           throw fromErrorData(error);
         }
+        done++;
+        // The next item's start, or the fan-out's end, commits after this.
+        endLater(itemId, output, end(itemId, 'item', stepId, attempt, itemMeta, { status: 'completed', output }, progress()));
+        return output as T;
       });
       throwIfCancelled();
       const result: { succeeded: { key: string; value: T }[]; failed: { key: string; error: ErrorData }[] } = { succeeded: [], failed: [] };
@@ -225,11 +255,12 @@ export function createRunContext(j: RunJournal, x: Execution, prefix = '', paren
         else result.failed.push({ key, error: toErrorData(s.reason) });
       });
       const summary = { succeeded: result.succeeded.length, failed: result.failed.map((f) => f.key) };
-      end(stepId, 'fanout', parentId, fanAttempt, meta, { status: 'completed', output: summary }, progress());
+      await end(stepId, 'fanout', parentId, fanAttempt, meta, { status: 'completed', output: summary }, progress());
       return result;
     },
 
     async stepState(id: string) {
+      await j.idle();
       const r = store.getStep(runId, full(id));
       return r === undefined ? undefined : { status: r.status, attempts: r.attempts, error: r.error };
     },

@@ -1,0 +1,73 @@
+import type { ErrorData } from '../../lib/errors.ts';
+import type { JournalEvent, RunStatus, StepRecord, StepStatus } from '../../engine/runtime-types.ts';
+import type { JournalStore } from './journal-store.ts';
+
+/** A step's start as the journal records it; the attempt number is the journal's (one more than the step's last). */
+export interface AttemptStart {
+  readonly stepId: string;
+  readonly parentId: string | null;
+  readonly kind: StepRecord['kind'];
+  readonly meta: Readonly<Record<string, unknown>>;
+  readonly status?: StepStatus;
+  /** The event that announces the start: a step event (with the journal's attempt number) or a wait. */
+  readonly announce?: 'step' | { readonly signal: string };
+}
+
+export interface AttemptEnd {
+  readonly stepId: string;
+  readonly attempt: number;
+  readonly status: StepStatus;
+  readonly output?: unknown;
+  readonly sealed?: string;
+  readonly error?: ErrorData;
+}
+
+/** One write of a change, as data, so that it can be applied by another thread or batched with others. */
+export type JournalWrite =
+  | { readonly op: 'start'; readonly step: AttemptStart }
+  | { readonly op: 'finish'; readonly step: AttemptEnd }
+  | { readonly op: 'status'; readonly status: RunStatus; readonly end?: { readonly result?: unknown; readonly error?: ErrorData | null } }
+  | { readonly op: 'event'; readonly event: JournalEvent };
+
+/** The writes of one run that must be durable together, with the events they record. */
+export interface JournalChange {
+  readonly runId: string;
+  readonly at: string;
+  readonly writes: readonly JournalWrite[];
+}
+
+/** What a committed change produced: the attempt numbers of its starts (in order) and the events it recorded. */
+export interface Committed {
+  readonly attempts: readonly number[];
+  readonly events: readonly JournalEvent[];
+}
+
+/** Applies one change's writes and events; call inside the transaction that makes them durable. */
+export function applyChange(store: JournalStore, c: JournalChange): Committed {
+  const attempts: number[] = [];
+  const events: JournalEvent[] = [];
+  const { runId, at } = c;
+  for (const w of c.writes) {
+    if (w.op === 'start') {
+      const s = w.step;
+      const attempt = store.startAttempt({ runId, stepId: s.stepId, parentId: s.parentId, kind: s.kind, meta: s.meta, now: at, ...(s.status === undefined ? {} : { status: s.status }) });
+      attempts.push(attempt);
+      if (s.announce === 'step') events.push({ type: 'step', runId, stepId: s.stepId, parentId: s.parentId, kind: s.kind, status: s.status ?? 'running', attempt, meta: s.meta });
+      else if (s.announce !== undefined) events.push({ type: 'waiting', runId, stepId: s.stepId, signal: s.announce.signal, meta: s.meta });
+    } else if (w.op === 'finish') {
+      store.finishAttempt({ runId, now: at, ...w.step });
+    } else if (w.op === 'status') {
+      store.setRunStatus(runId, w.status, at, w.end);
+      events.push({ type: 'run', runId, status: w.status, ...(w.end?.error == null ? {} : { error: w.end.error }) });
+    } else {
+      events.push(w.event);
+    }
+  }
+  for (const e of events) store.addEvent(e, at);
+  return { attempts, events };
+}
+
+/** Applies a batch of changes in one durable transaction: all of them or none. */
+export function applyBatch(store: JournalStore, changes: readonly JournalChange[]): Committed[] {
+  return store.tx(() => changes.map((c) => applyChange(store, c)));
+}
