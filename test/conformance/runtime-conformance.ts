@@ -154,6 +154,55 @@ export function runConformance(name: string, factoryModule: string, createRuntim
     assert.equal((second.result as { output: { sum: number } }).output.sum, 2 * (39 * 40) / 2);
   });
 
+  test(`${name}: SIGKILL during group commits: every item is either not started or durably started, never half; resume finishes each once`, async (t) => {
+    const env = setup(t, factoryModule, createRuntime, location);
+    const rt = await inProcess(t, env);
+    // Far more items than the kills need, so that a fast machine cannot finish before the last one.
+    const n = 8000;
+    const input = JSON.stringify({ n, concurrency: 64 });
+    const inFlightAtKill = new Set<string>();
+    for (const [round, threshold] of [[0, 400], [1, 1400], [2, 2400]] as const) {
+      const c = child(env, round === 0 ? ['start', 'conf.wide', 'run-wide', input] : ['resume', 'conf.wide', 'run-wide']);
+      await until(`${threshold} effects`, () => effects(env.dir).length >= threshold, 60_000);
+      c.proc.kill('SIGKILL');
+      assert.equal((await c.done).signal, 'SIGKILL', `round ${round}: killed while working`);
+
+      const steps = await rt.steps('run-wide');
+      const events = (await rt.events({ runId: 'run-wide', limit: 1_000_000 })).map((r) => r.event);
+      const byId = new Map(steps.map((s) => [s.stepId, s]));
+      // An effect only after its step's start was durable.
+      for (const line of effects(env.dir)) {
+        const [, key, attempt] = line.split(' ');
+        const s = byId.get(`items[${key}]/touch`);
+        assert.ok(s !== undefined && s.attempts >= Number(attempt), `round ${round}: ${key} acted (attempt ${attempt}) before its start was durable`);
+      }
+      // Each row came with its events, in the same transaction, and no event without its row.
+      const stepEvents = events.filter((e) => e.type === 'step');
+      const has = (stepId: string, status: string, attempt: number) => stepEvents.some((e) => e.stepId === stepId && e.status === status && e.attempt === attempt);
+      for (const s of steps.filter((x) => x.kind === 'step')) {
+        assert.ok(has(s.stepId, 'running', s.attempts), `round ${round}: ${s.stepId} has a row but not its start event`);
+        if (s.status === 'completed') assert.ok(has(s.stepId, 'completed', s.attempts), `round ${round}: ${s.stepId} completed without its event`);
+        if (s.status === 'running') inFlightAtKill.add(s.stepId);
+      }
+      for (const e of stepEvents) assert.ok((byId.get(e.stepId)?.attempts ?? 0) >= e.attempt, `round ${round}: event for ${e.stepId} #${e.attempt} without its row`);
+      const items = steps.filter((x) => x.kind === 'item');
+      for (const it of items.filter((x) => x.status === 'completed')) assert.equal(byId.get(`${it.stepId}/touch`)?.status, 'completed', `round ${round}: ${it.stepId} ended before its step`);
+      const ended = items.filter((x) => x.status === 'completed').length;
+      assert.equal(events.filter((e) => e.type === 'fanout').length, ended, `round ${round}: one progress event per ended item`);
+      assert.ok(ended < n, `round ${round}: the kill came before the end`);
+    }
+    const last = child(env, ['resume', 'conf.wide', 'run-wide']);
+    const out = await last.done;
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal((JSON.parse(out.stdout) as { status: string; result: { output: { done: number } } }).result.output.done, n);
+    const counts = new Map<string, number>();
+    for (const line of effects(env.dir)) { const key = line.split(' ')[1] ?? ''; counts.set(key, (counts.get(key) ?? 0) + 1); }
+    assert.equal(counts.size, n, 'every item acted');
+    for (const [key, count] of counts) {
+      if (count > 1) assert.ok(inFlightAtKill.has(`items[${key}]/touch`), `${key} acted ${count} times though it was not in flight at a kill`);
+    }
+  });
+
   test(`${name}: retries transient errors with backoff, never 4xx`, async (t) => {
     const env = setup(t, factoryModule, createRuntime, location);
     const rt = await inProcess(t, env);

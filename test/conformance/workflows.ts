@@ -124,6 +124,17 @@ export function registerConformanceWorkflows(rt: DurableRuntime, dir: string): v
     return { sum: result.succeeded.reduce((s, x) => s + x.value, 0), failed: result.failed.map((f) => f.key) };
   });
 
+  // Many items that do almost nothing: the process spends its time committing (the group-commit SIGKILL test).
+  rt.register('conf.wide', async (ctx, input) => {
+    const { n, concurrency } = input as { n: number; concurrency: number };
+    const items = Array.from({ length: n }, (_, i) => ({ key: `w${String(i).padStart(5, '0')}`, value: i }));
+    const result = await ctx.fanOut('items', items, async (item, ictx) => ictx.step('touch', async ({ attempt }) => {
+      effect(dir, `touch ${item.key} ${attempt}`);
+      return item.value;
+    }), { concurrency });
+    return { done: result.succeeded.length };
+  });
+
   rt.register('conf.retry', async (ctx) => ctx.step('flaky', async ({ attempt }) => {
     effect(dir, `flaky ${attempt}`);
     if (attempt < 3) throw new FirebreakError('UNAVAILABLE', 'target answered 503');
