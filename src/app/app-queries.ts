@@ -213,8 +213,8 @@ export class AppQueries {
 
   /**
    * The post-incident report's model: the incident, its runs and their
-   * steps, and the audit trail, verified when `verifyAudit` (that reads the
-   * whole chain), else marked as not checked.
+   * steps, and the audit trail, verified when `verifyAudit` (incrementally,
+   * see {@link auditSummary}), else marked as not checked.
    */
   async report(ref: string, options: { verifyAudit?: boolean; now?: Date } = {}): Promise<IncidentReport> {
     const incident = await this.#incidents.get(ref);

@@ -17,8 +17,10 @@ export type RangeResult = { readonly ok: true; readonly last: string } | { reado
  * previous range checks), so a long log is verified in parallel.
  */
 export function verifyRange(db: DatabaseSync, from: number, to: number, prev: string): RangeResult {
-  // Reading through a memory map instead of the page cache roughly doubles the read rate.
-  db.exec('PRAGMA mmap_size = 1073741824');
+  // Read through SQLite's own small page cache, not a memory map: every mapped
+  // page a scan touches stays in the process's RSS (verifying 500,000 entries
+  // peaked at 382 MiB mapped, 122 MiB not), and reading a store file the map
+  // was no faster (0.89–1.05 s against 0.90–1.15 s on 2 vCPUs).
   const rows = db.prepare('SELECT seq, entry, hash FROM audit_entries WHERE seq BETWEEN ? AND ? ORDER BY seq');
   rows.setReturnArrays(true);
   let expected = from;

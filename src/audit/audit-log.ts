@@ -264,27 +264,32 @@ export class AuditLog implements AuditTrail {
    * the entries (audit-coverage.ts: the first entry, all but a short unsigned
    * tail) and the anchor outside the database. Names the first bad entry.
    *
-   * `incremental`: the chain is recomputed only after the newest signed
-   * checkpoint an earlier verification reached (`audit_verified`), once that
-   * checkpoint's signature and its entry's hash check again; a report need
-   * not rehash half a million entries. Without it, or when there is no such
-   * checkpoint, from the first entry. Signatures, coverage and the anchor are
-   * always checked in full (they are few).
+   * `incremental`: only what follows the newest signed checkpoint an earlier
+   * verification reached (`audit_verified`) is checked again, once that
+   * checkpoint's signature and its entry's hash hold: the chain after it, the
+   * checkpoints from it on, the first checkpoint (a store's first entry is
+   * signed), coverage and the anchor. The entries and checkpoints before it
+   * are trusted as that verification found them, so a report's cost follows
+   * what is new, not the store's size (a full verify finds an edit there).
+   * Without it, or when there is no such checkpoint, everything.
    */
   async verify(options: { readonly incremental?: boolean } = {}): Promise<VerifyResult> {
     if (!this.#db.isTransaction && this.#anchorDue) this.#syncAnchor();
-    const checkpoints = this.#db.prepare('SELECT * FROM audit_checkpoints ORDER BY seq').all().map(toCheckpoint);
     const last = Number(this.#db.prepare('SELECT coalesce(max(seq), 0) AS n FROM audit_entries').get()?.['n'] ?? 0);
-    const bad = (problems: Problem[], warnings: string[] = []): VerifyResult => {
-      const firstBad = problems[0] as Problem;
-      return { ok: false, entries: Math.min(last, Math.max(0, firstBad.seq - 1)), checkpoints: checkpoints.length, firstBad, problems, warnings };
-    };
     const hashAt = this.#db.prepare('SELECT hash FROM audit_entries WHERE seq = ?');
     const hashOf = (seq: number) => { const h = hashAt.get(seq)?.['hash']; return h === undefined ? undefined : String(h); };
     const pem = this.#signer.publicKeyPem;
     const signatureOk = (c: Checkpoint) => c.keyId === this.#signer.keyId && verifySignature(pem, checkpointPayload(c), c.signature);
-    const start = options.incremental === true ? this.#verifiedStart(checkpoints, last, hashOf, signatureOk) : { from: 1, prev: GENESIS_HASH };
-    const chain = await this.#verifyChain(start.from, last, start.prev);
+    const since = options.incremental === true ? this.#verifiedSince(last, hashOf, signatureOk) : undefined;
+    const checkpoints = (since === undefined
+      ? this.#db.prepare('SELECT * FROM audit_checkpoints ORDER BY seq').all()
+      : this.#db.prepare('SELECT * FROM audit_checkpoints WHERE seq >= ? OR seq = (SELECT min(seq) FROM audit_checkpoints) ORDER BY seq').all(since.seq)).map(toCheckpoint);
+    const total = since === undefined ? checkpoints.length : Number(this.#db.prepare('SELECT count(*) AS n FROM audit_checkpoints').get()?.['n'] ?? 0);
+    const bad = (problems: Problem[], warnings: string[] = []): VerifyResult => {
+      const firstBad = problems[0] as Problem;
+      return { ok: false, entries: Math.min(last, Math.max(0, firstBad.seq - 1)), checkpoints: total, firstBad, problems, warnings };
+    };
+    const chain = await this.#verifyChain(since === undefined ? 1 : since.seq + 1, last, since?.hash ?? GENESIS_HASH);
     const broken = chain.find((r): r is Extract<RangeResult, { ok: false }> => !r.ok);
     if (broken !== undefined) return bad([{ seq: broken.seq, reason: broken.reason }]);
     const { problems, warnings } = coverageProblems({
@@ -300,19 +305,20 @@ export class AuditLog implements AuditTrail {
         .run(latest.seq, latest.hash, this.#now().toISOString());
     }
     const head = last === 0 ? GENESIS_HASH : String(hashOf(last));
-    return { ok: true, entries: last, checkpoints: checkpoints.length, head, warnings };
+    return { ok: true, entries: last, checkpoints: total, head, warnings };
   }
 
-  /** Where an incremental verification starts: after the verified checkpoint, if it still holds; else at the first entry. */
-  #verifiedStart(checkpoints: readonly Checkpoint[], last: number, hashOf: (seq: number) => string | undefined, signatureOk: (c: Checkpoint) => boolean): { from: number; prev: string } {
+  /** The checkpoint an earlier verification reached, if it still holds exactly; undefined sends the verification back to the first entry. */
+  #verifiedSince(last: number, hashOf: (seq: number) => string | undefined, signatureOk: (c: Checkpoint) => boolean): { seq: number; hash: string } | undefined {
     const row = this.#db.prepare('SELECT seq, hash FROM audit_verified WHERE id = 1').get();
-    if (row === undefined) return { from: 1, prev: GENESIS_HASH };
+    if (row === undefined) return undefined;
     const seq = Number(row['seq']);
     const hash = String(row['hash']);
-    const c = checkpoints.find((x) => x.seq === seq);
+    const found = this.#db.prepare('SELECT * FROM audit_checkpoints WHERE seq = ?').get(seq);
+    const c = found === undefined ? undefined : toCheckpoint(found);
     // Anything that does not match exactly (a checkpoint or an entry changed since, a truncated log) is rechecked from the start.
-    if (seq > last || c === undefined || c.hash !== hash || !signatureOk(c) || hashOf(seq) !== hash) return { from: 1, prev: GENESIS_HASH };
-    return { from: seq + 1, prev: hash };
+    if (seq > last || c === undefined || c.hash !== hash || !signatureOk(c) || hashOf(seq) !== hash) return undefined;
+    return { seq, hash };
   }
 
   /**
