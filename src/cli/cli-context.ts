@@ -1,10 +1,13 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { createLogger, type Logger } from '../lib/log.ts';
-import { openApp } from '../app/app-open.ts';
+import type { Logger } from '../lib/log.ts';
 import type { App } from '../app/app.ts';
 import { createOut, type Out } from './output.ts';
 import { checkIdentity } from '../lib/identity.ts';
+
+// The logger and the application are imported when an action needs them, not
+// with the command tree: `firebreak --help` and `firebreak playbooks` open
+// nothing and load neither (test/unit/cli-lazy.test.ts).
 
 export interface GlobalOptions {
   readonly config: string;
@@ -34,7 +37,8 @@ function outFor(g: GlobalOptions): Out {
 }
 
 /** Logs go to stderr only with --verbose; otherwise warnings and errors only. */
-export function loggerFor(g: GlobalOptions): Logger {
+export async function loggerFor(g: GlobalOptions): Promise<Logger> {
+  const { createLogger } = await import('../lib/log.ts');
   return createLogger({ level: g.verbose ? 'debug' : 'warn' });
 }
 
@@ -52,6 +56,14 @@ export interface AppContext extends CommandContext {
 }
 
 type WaitMode = 'block' | 'suspend';
+
+/** How a command opens the application. */
+export interface OpenFor<A extends unknown[]> {
+  /** The command plans, starts or continues runs: the playbooks are loaded (a read, a cancel, a close loads none). */
+  readonly playbooks?: boolean;
+  /** From the arguments: whether a run waits at an approval gate in this process or stops there. */
+  readonly waitMode?: (...args: NoInfer<A>) => WaitMode;
+}
 
 function contextOf(cmd: Command): CommandContext {
   const g = globals(cmd);
@@ -71,18 +83,18 @@ export function action<A extends unknown[]>(fn: (c: CommandContext, ...args: A) 
   };
 }
 
-/**
- * {@link action} with the application opened (and closed, whatever happens)
- * around `fn`; `waitMode` picks, from the arguments, whether a run waits at
- * an approval gate in this process or stops there.
- */
-export function appAction<A extends unknown[]>(fn: (c: AppContext, ...args: A) => Promise<unknown>, waitMode?: (...args: NoInfer<A>) => WaitMode): (...all: [...A, Command]) => Promise<void> {
-  return action<A>(async (c, ...args) => withApp(c.g, async (app) => fn({ ...c, app }, ...args), waitMode === undefined ? {} : { waitMode: waitMode(...args) }));
+/** {@link action} with the application opened (and closed, whatever happens) around `fn`, as `open` says. */
+export function appAction<A extends unknown[]>(fn: (c: AppContext, ...args: A) => Promise<unknown>, open: OpenFor<A> = {}): (...all: [...A, Command]) => Promise<void> {
+  return action<A>(async (c, ...args) => withApp(c.g, async (app) => fn({ ...c, app }, ...args), {
+    playbooks: open.playbooks ?? false, ...(open.waitMode === undefined ? {} : { waitMode: open.waitMode(...args) }),
+  }));
 }
 
-/** Opens the application for a command and always closes it. */
-export async function withApp<T>(g: GlobalOptions, fn: (app: App) => Promise<T>, options: { waitMode?: WaitMode } = {}): Promise<T> {
-  const app = await openApp({ configPath: g.config, logger: loggerFor(g), ...options });
+/** Opens the application for a command (with the playbooks only when it runs them) and always closes it. */
+export async function withApp<T>(g: GlobalOptions, fn: (app: App) => Promise<T>, options: { playbooks: boolean; waitMode?: WaitMode }): Promise<T> {
+  const { openApp } = await import('../app/app-open.ts');
+  const { playbooks, ...rest } = options;
+  const app = await openApp({ configPath: g.config, logger: await loggerFor(g), withPlaybooks: playbooks, ...rest });
   try {
     return await fn(app);
   } finally {

@@ -1,8 +1,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { FirebreakError } from '../lib/errors.ts';
-import { loadAppConfig, probeSystems } from '../app/app-open.ts';
-import { starterConfig } from '../config/index.ts';
 import { action, appAction, loggerFor, withApp } from './cli-context.ts';
 import { checkExportTarget, exportToFile } from './export-file.ts';
 
@@ -12,9 +10,10 @@ export function registerAdminCommands(program: Command): void {
     .argument('[file]', 'where to write it (default: the --config path)')
     .option('--force', 'overwrite an existing file', false)
     .addHelpText('after', '\nExamples:\n  firebreak init\n  firebreak init /etc/firebreak/firebreak.yaml')
-    .action(action(({ g, out }, file: string | undefined, o: { force: boolean }) => {
+    .action(action(async ({ g, out }, file: string | undefined, o: { force: boolean }) => {
       const path = file ?? g.config;
       if (existsSync(path) && !o.force) throw new FirebreakError('CONFLICT', `${path} exists; use --force to overwrite it`);
+      const { starterConfig } = await import('../config/index.ts');
       writeFileSync(path, starterConfig(), { mode: 0o640 });
       if (g.json) out.data({ written: path });
       else out.line(`Wrote ${path}. Edit it, export the variables it references, then run: firebreak check`);
@@ -25,8 +24,9 @@ export function registerAdminCommands(program: Command): void {
     .option('--no-probe', 'validate only; do not contact any system')
     .addHelpText('after', '\nExit code 0 when the configuration is valid and every system answered, 3 when the configuration is invalid, 7 when a system is unreachable.')
     .action(action(async ({ g, out }, o: { probe: boolean }) => {
+      const { loadAppConfig, probeSystems } = await import('../app/app-open.ts');
       const loaded = loadAppConfig(g.config);
-      const results = o.probe ? await probeSystems(loaded, loggerFor(g)) : [];
+      const results = o.probe ? await probeSystems(loaded, await loggerFor(g)) : [];
       if (g.json) {
         out.data({ config: loaded.path, valid: true, warnings: loaded.warnings, systems: results });
       } else {
@@ -68,7 +68,7 @@ export function registerAdminCommands(program: Command): void {
         const n = await exportToFile(file, (stream) => app.queries.auditExport(stream));
         if (c.g.json) c.out.data({ out: file, entries: n });
         else c.out.err(`Exported ${n} entries to ${file}; verify with: node tools/verify-audit-export.mjs ${file}`);
-      });
+      }, { playbooks: false });
     }));
   audit.command('tail')
     .description('The latest audit entries')

@@ -5,24 +5,18 @@ import { IncidentStatuses, type IncidentStatus } from '../incidents/incident-sto
 import { RunStatuses, type RunStatus } from '../engine/runtime-types.ts';
 import { ReportFormats, renderReport, type ReportFormat } from '../report/report-render.ts';
 import { describePlaybook } from '../app/app-queries-playbooks.ts';
-import { PLAYBOOKS } from '../playbooks/index.ts';
+import { PLAYBOOK_DESCRIPTORS } from '../playbooks/playbook-list.ts';
 import { needsApproval } from '../engine/playbook-plan.ts';
 import { action, appAction, type AppContext } from './cli-context.ts';
-import { describeInputs } from './playbook-options.ts';
+import { oneOf } from './option-values.ts';
 import { formatDuration } from './output.ts';
-
-function oneOf<T extends string>(what: string, allowed: readonly T[], value: string | undefined): T | undefined {
-  if (value === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(value)) throw new FirebreakError('USAGE', `${what} must be one of ${allowed.join(', ')} (got "${value}")`);
-  return value as T;
-}
 
 export function registerReadCommands(program: Command): void {
   const playbooks = program.command('playbooks').description('List the playbooks, or show one with its steps and inputs');
-  // The installed playbooks are listed without a configuration: nothing is opened.
-  playbooks.argument('[id]', 'show this playbook in detail').action(action(({ g, out }, id: string | undefined) => {
-    const list = id === undefined ? PLAYBOOKS : PLAYBOOKS.filter((p) => p.id === id);
-    if (id !== undefined && list.length === 0) throw new FirebreakError('NOT_FOUND', `no playbook "${id}"; known: ${PLAYBOOKS.map((p) => p.id).join(', ') || '(none)'}`);
+  // The installed playbooks are listed without a configuration, from their descriptors: nothing is opened or loaded.
+  playbooks.argument('[id]', 'show this playbook in detail').action(action(async ({ g, out }, id: string | undefined) => {
+    const list = id === undefined ? PLAYBOOK_DESCRIPTORS : PLAYBOOK_DESCRIPTORS.filter((p) => p.id === id);
+    if (id !== undefined && list.length === 0) throw new FirebreakError('NOT_FOUND', `no playbook "${id}"; known: ${PLAYBOOK_DESCRIPTORS.map((p) => p.id).join(', ') || '(none)'}`);
     if (g.json) {
       out.data(list.map(describePlaybook));
       return;
@@ -33,8 +27,9 @@ export function registerReadCommands(program: Command): void {
       out.line(`  ${p.summary}`);
       if (id === undefined) continue;
       out.line();
-      for (const s of p.steps) out.line(`  ${s.phase.padEnd(12)} ${s.id.padEnd(28)} ${s.system.padEnd(12)} ${s.effect}${needsApproval(s) ? ' (approval)' : ''}${s.forEach === undefined ? '' : ' (fan-out)'}${(s.dependsOn ?? []).length > 0 ? ` after ${(s.dependsOn ?? []).join(', ')}` : ''}`);
-      out.line(describeInputs(p));
+      for (const s of p.steps) out.line(`  ${s.phase.padEnd(12)} ${s.id.padEnd(28)} ${s.system.padEnd(12)} ${s.effect}${needsApproval(s) ? ' (approval)' : ''}${s.fanOut === true ? ' (fan-out)' : ''}${(s.dependsOn ?? []).length > 0 ? ` after ${(s.dependsOn ?? []).join(', ')}` : ''}`);
+      const { describeInputs } = await import('./playbook-options.ts');
+      out.line(describeInputs({ id: p.id, input: await p.input() }));
     }
   }));
 

@@ -7,15 +7,23 @@ import { registerAdminCommands } from './commands-admin.ts';
 import { registerDrillCommand } from './commands-drill.ts';
 import { registerLabCommand } from './commands-lab.ts';
 import { checkIdentity } from '../lib/identity.ts';
-import { refuseMissingValues, valueFlags } from './playbook-options.ts';
-import { PLAYBOOKS } from '../playbooks/index.ts';
+import { refuseMissingValues } from './playbook-args.ts';
+import { PLAYBOOK_DESCRIPTORS } from '../playbooks/playbook-list.ts';
 
 const EXIT_CODES = [...new Map(Object.entries(ErrorCodes).map(([code, v]) => [v.exit, code])).entries()]
   .sort(([a], [b]) => a - b)
   .map(([exit]) => `  ${String(exit).padStart(2)}  ${Object.entries(ErrorCodes).filter(([, v]) => v.exit === exit).map(([c]) => c).join(', ')}`)
   .join('\n');
 
-export function buildProgram(): Command {
+/**
+ * The command tree: names, options and help texts, from modules that load
+ * nothing heavy. Each action imports what it uses (the application, the
+ * playbooks, the lab) when it runs, so that `--help` or `playbooks` costs
+ * little more than starting Node (bench/cli, test/unit/cli-lazy.test.ts).
+ * `playbookInputs` is what the help of plan and run lists of every playbook's
+ * inputs ({@link playbookInputsFor}).
+ */
+export function buildProgram(playbookInputs = ''): Command {
   const program = new Command('firebreak')
     .description('Security incident runbooks as executable playbooks: plan, approve, execute, verify, resume, audit, report.')
     .version('0.1.0')
@@ -44,7 +52,7 @@ Exit codes (docs/errors.md lists every error code):
 ${EXIT_CODES}
 
 Environment: FIREBREAK_CONFIG, FIREBREAK_USER, FIREBREAK_JOURNAL_KEY (base64, 32 bytes), NO_COLOR.`);
-  registerRunCommands(program);
+  registerRunCommands(program, playbookInputs);
   registerReadCommands(program);
   registerAdminCommands(program);
   registerDrillCommand(program);
@@ -71,27 +79,39 @@ function commandValueFlags(cmd: Command): string[] {
  * Before commander parses a subcommand's words, refuses an option that takes a
  * value followed by another option (`--device --help`, `--tenant --yes`,
  * `--out --json`): the command's own options, the global ones and, for plan,
- * run and drill, the playbook's inputs.
+ * run and drill, the playbook's inputs (their schemas loaded then).
  */
 function guardMissingValues(cmd: Command): void {
   if (cmd.commands.length === 0) return;
-  cmd.hook('preSubcommand', (parent, sub) => {
+  cmd.hook('preSubcommand', async (parent, sub) => {
     const words = parent.args.slice(1);
     const flags = commandValueFlags(sub);
     if (['plan', 'run', 'drill'].includes(sub.name())) {
-      const named = PLAYBOOKS.filter((p) => p.id === words[0]);
+      const named = PLAYBOOK_DESCRIPTORS.filter((p) => p.id === words[0]);
+      const { inputsOf, valueFlags } = await import('./playbook-options.ts');
       // Without a playbook id (drill's default), any playbook's inputs may follow.
-      for (const p of named.length > 0 ? named : PLAYBOOKS) flags.push(...valueFlags(p));
+      for (const p of await inputsOf(named.length > 0 ? named : PLAYBOOK_DESCRIPTORS)) flags.push(...valueFlags(p));
     }
     refuseMissingValues(words, new Set(flags));
   });
   for (const c of cmd.commands) guardMissingValues(c);
 }
 
+/**
+ * Every playbook's inputs as the help of plan and run lists them. Commander
+ * prints help synchronously, so the input schemas are loaded before the
+ * words are parsed, and only when they name one of these commands.
+ */
+async function playbookInputsFor(argv: readonly string[]): Promise<string> {
+  if (!argv.some((w) => w === 'plan' || w === 'run')) return '';
+  const { describeInputs, inputsOf } = await import('./playbook-options.ts');
+  return (await inputsOf(PLAYBOOK_DESCRIPTORS)).map(describeInputs).join('');
+}
+
 /** Runs the CLI; never throws: user errors become a message and an exit code, never a stack trace. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
   try {
+    const program = buildProgram(await playbookInputsFor(argv));
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {

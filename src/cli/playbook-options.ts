@@ -1,13 +1,24 @@
-import type { Command } from 'commander';
 import { z } from 'zod';
 import { FirebreakError } from '../lib/errors.ts';
-import type { AnyPlaybook } from '../engine/playbook-types.ts';
+import type { PlaybookDescriptor } from '../playbooks/playbook-descriptor.ts';
+import { looksLikeOption, missingValue } from './playbook-args.ts';
 
 const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
+/** A playbook's id and input schema: a loaded playbook, or a descriptor's once its schema is loaded ({@link inputsOf}). */
+export interface PlaybookInputs {
+  readonly id: string;
+  readonly input: unknown;
+}
+
+/** The descriptors' input schemas (zod, loaded on demand: this module is loaded only by what needs them). */
+export async function inputsOf(descriptors: readonly PlaybookDescriptor[]): Promise<PlaybookInputs[]> {
+  return Promise.all(descriptors.map(async (d) => ({ id: d.id, input: await d.input() })));
+}
+
 /** The top-level fields of a playbook's input schema, for --help and option parsing. */
-export function inputFields(p: AnyPlaybook): { name: string; flag: string; description: string; optional: boolean; boolean: boolean }[] {
-  const schema = p.input as unknown;
+export function inputFields(p: PlaybookInputs): { name: string; flag: string; description: string; optional: boolean; boolean: boolean }[] {
+  const schema = p.input;
   if (!(schema instanceof z.ZodObject)) return [];
   return Object.entries(schema.shape as Record<string, z.ZodType>).map(([name, field]) => {
     const optional = field.safeParse(undefined).success;
@@ -16,8 +27,8 @@ export function inputFields(p: AnyPlaybook): { name: string; flag: string; descr
   });
 }
 
-/** Adds one option per input field to a `plan`/`run`/`drill` command for that playbook. */
-export function describeInputs(p: AnyPlaybook): string {
+/** A playbook's inputs as the help of `plan`, `run` and `playbooks <id>` lists them. */
+export function describeInputs(p: PlaybookInputs): string {
   const fields = inputFields(p);
   if (fields.length === 0) return '';
   const width = Math.max(...fields.map((f) => f.flag.length + (f.boolean ? 0 : 8)));
@@ -29,7 +40,7 @@ export function describeInputs(p: AnyPlaybook): string {
  * the playbook's input object. Unknown flags are refused with the list of
  * known ones; the schema then validates the values.
  */
-export function parseInputArgs(p: AnyPlaybook, args: readonly string[]): Record<string, unknown> {
+export function parseInputArgs(p: PlaybookInputs, args: readonly string[]): Record<string, unknown> {
   const fields = inputFields(p);
   const byFlag = new Map(fields.map((f) => [f.flag, f]));
   const input: Record<string, unknown> = {};
@@ -53,36 +64,7 @@ export function parseInputArgs(p: AnyPlaybook, args: readonly string[]): Record<
   return input;
 }
 
-/** A word that is an option, not a value: `--help`, `--yes`, `-y` (a negative number stays a value). */
-function looksLikeOption(word: string): boolean {
-  return word.startsWith('--') || /^-[a-zA-Z]$/.test(word);
-}
-
-function missingValue(flag: string, next: string): FirebreakError {
-  return new FirebreakError('USAGE', `${flag} needs a value, but the next word is the option "${next}" (write ${flag}=<value> for a value that starts with -)`);
-}
-
-/**
- * Refuses a value-taking option directly followed by another option
- * (`--device --help`, `--tenant --yes`). It runs before commander parses the
- * words: commander would otherwise act on `--help` or `--yes` and leave the
- * option without its value, printing help or approving a run the operator
- * never finished typing.
- */
-export function refuseMissingValues(words: readonly string[], valueFlags: ReadonlySet<string>): void {
-  for (let i = 0; i < words.length - 1; i++) {
-    const word = words[i] ?? '';
-    const next = words[i + 1] ?? '';
-    if (valueFlags.has(word) && looksLikeOption(next)) throw missingValue(word, next);
-  }
-}
-
 /** The flags of a playbook's inputs that take a value (every input but a boolean). */
-export function valueFlags(p: AnyPlaybook): string[] {
+export function valueFlags(p: PlaybookInputs): string[] {
   return inputFields(p).filter((f) => !f.boolean).map((f) => f.flag);
-}
-
-/** Lets a command accept a playbook's own flags after its name. */
-export function acceptPlaybookArgs(cmd: Command): Command {
-  return cmd.allowUnknownOption(true).allowExcessArguments(true).argument('[inputs...]', 'the playbook\'s inputs as --name value');
 }

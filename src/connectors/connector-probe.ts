@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { FirebreakError } from '../lib/errors.ts';
-import { createHttpClient, type TlsOptions } from '../lib/http-client.ts';
+import type { TlsOptions } from '../lib/http-client.ts';
 import type { ProbeContext, ProbeSpec } from './connector-types.ts';
 
 /** GET `path` on the endpoint: any answer below 500 means it is there (authentication is not tried). */
@@ -8,6 +8,8 @@ export function httpProbe(system: string, url: string, path: string, tls: () => 
   return {
     endpoint: url,
     run: async () => {
+      // Loaded by a probe only: the connector definitions (hence every configuration load) do not load the HTTP stack.
+      const { createHttpClient } = await import('../lib/http-client.ts');
       const client = createHttpClient({ baseUrl: url, system, timeoutMs: ctx.timeoutMs, logger: ctx.log, ...tls() });
       try {
         const res = await client.send({ method: 'GET', path });

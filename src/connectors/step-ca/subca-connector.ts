@@ -4,7 +4,7 @@ import { duration } from '../connector-schema.ts';
 import { defineConnector, noCredentials } from '../connector-types.ts';
 import { restartSchema } from '../restart/restart-schema.ts';
 import type { Executor } from '../executor/executor-types.ts';
-import { isCaCert, readCaCert, type SubCaFiles } from './subca-host.ts';
+import type { SubCaFiles } from './subca-host.ts';
 
 export const subCaSchema = z.strictObject({
   executor: z.string().default('local').describe('Executor of the host the tenant CA runs on (its files live there; its new key is generated there).'),
@@ -37,6 +37,8 @@ export const subCaConnector = defineConnector({
     system: 'sub-ca files',
     endpoint: `${c.executor}:${c.certFile}`,
     run: async () => {
+      // Loaded by the probe only, like a client: the definition (hence every configuration load) does not load X.509.
+      const { isCaCert, readCaCert } = await import('./subca-host.ts');
       const ex = await ctx.executor(c.executor);
       try {
         const cert = await readCaCert(ex, c);

@@ -5,7 +5,8 @@ import { abortableSleep } from '../../engine/retry.ts';
 import { stagedRotation, type RotationAdapter } from '../../engine/staged-rotation.ts';
 import { readEnvVariable, rewriteEnvVariable } from '../../connectors/dotenv/dotenv-file.ts';
 import { restartService } from '../../connectors/restart/restart-service.ts';
-import { connectDb, dbCredentialLeakInput, type DbCredentialLeakInput, type DbDeps } from './db-deps.ts';
+import { connectDb, type DbDeps } from './db-deps.ts';
+import { dbCredentialLeakInput, type DbCredentialLeakInput } from './db-inputs.ts';
 
 
 /** The staged rotation's adapter for a PostgreSQL role's password (exported for the benchmark's timing wrapper). */
@@ -81,7 +82,7 @@ const steps: AnyStep<DbCredentialLeakInput, DbDeps>[] = [
   ...stagedRotation(passwordRotation, { dependsOn: ['capture-sessions'], phase: 'containment' }),
 ];
 
-/** Seed Scenario 2: a TimescaleDB role's password exposed in logs or a commit. */
+/** Seed Scenario 2: a TimescaleDB role's password exposed in logs or a commit (listed from db-descriptor.ts, which must say the same). */
 export const dbCredentialLeak = definePlaybook({
   id: 'db-credential-leak',
   title: 'Leaked database credential',
@@ -98,9 +99,3 @@ export const dbCredentialLeak = definePlaybook({
   disconnect: (deps) => deps.db.close(),
   steps,
 });
-
-/** How `firebreak drill` rehearses it: on the lab's PostgreSQL (a throwaway role when it is an external one). */
-export const dbCredentialLeakDrill = {
-  input: (lab: { readonly postgresRole?: string }) => ({ stack: 'provider', role: lab.postgresRole ?? 'telegraf' }),
-  needs: ['postgres'],
-};

@@ -1,17 +1,13 @@
-import { z } from 'zod';
 import { FirebreakError } from '../../lib/errors.ts';
 import { parseDuration } from '../../lib/duration.ts';
 import type { Executor } from '../../connectors/executor/executor-types.ts';
 import type { PostgresClient } from '../../connectors/postgres/postgres-client.ts';
 import type { RestartSpec } from '../../connectors/restart/restart-service.ts';
 import { platformOf, type PlatformEnv } from '../platform.ts';
+import type { DbCredentialLeakInput } from './db-inputs.ts';
 
-export const dbCredentialLeakInput = z.object({
-  stack: z.string().regex(/^(provider|tenant:[a-z0-9][a-z0-9_-]{0,62})$/, 'stack must be "provider" or "tenant:<tenant id>"').describe('whose database: provider, or tenant:<id>'),
-  role: z.string().min(1, 'role is empty').max(63, 'a PostgreSQL role name is at most 63 bytes').describe('the database role whose password leaked (e.g. telegraf)'),
-}).strict();
-
-export type DbCredentialLeakInput = z.infer<typeof dbCredentialLeakInput>;
+// Beside the deps it goes with, for the tests and the benchmark that build them.
+export type { DbCredentialLeakInput } from './db-inputs.ts';
 
 export interface DbDeps {
   readonly stack: string;

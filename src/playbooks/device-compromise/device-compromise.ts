@@ -1,12 +1,12 @@
 import { dirname } from 'node:path';
 import { FirebreakError, toErrorData } from '../../lib/errors.ts';
 import { definePlaybook, type AnyStep, type StepContext, type StepDefinition } from '../../engine/playbook-types.ts';
-import { assertIssuedBy, certificateFacts, serialHex } from '../../connectors/step-ca/step-ca-serial.ts';
+import { assertIssuedBy, certificateFacts, serialHex, serialProblem } from '../../connectors/step-ca/step-ca-serial.ts';
 import { readPeersJson, removeFromPeersJson, restoreToPeersJson, type PeerEntry } from '../../connectors/wireguard/peers-json.ts';
 import type { RestorablePeer } from '../../connectors/wireguard/wireguard-client.ts';
 import { signOnce } from '../sign-once.ts';
 import { connectDevice, defaultCertOut, type DeviceDeps } from './device-deps.ts';
-import { deviceCompromiseInput, type DeviceCompromiseInput } from './device-inputs.ts';
+import { deviceCompromiseInputs, type DeviceCompromiseInput } from './device-inputs.ts';
 import { resolveDevice, type ResolvedDevice } from './device-resolve.ts';
 
 type Ctx = StepContext<DeviceCompromiseInput, DeviceDeps>;
@@ -228,7 +228,7 @@ const steps: AnyStep<DeviceCompromiseInput, DeviceDeps>[] = [
   }),
 ];
 
-/** Seed Scenario 1: a device stolen or its key extracted. */
+/** Seed Scenario 1: a device stolen or its key extracted (listed from device-descriptor.ts, which must say the same). */
 export const deviceCompromise = definePlaybook({
   id: 'device-compromise',
   title: 'Compromised device',
@@ -236,7 +236,7 @@ export const deviceCompromise = definePlaybook({
   version: 1,
   incidentKind: 'device-compromise',
   severity: 'high',
-  input: deviceCompromiseInput,
+  input: deviceCompromiseInputs(serialProblem),
   rto: { assessment: 2 * 60_000, containment: 5 * 60_000, recovery: 30 * 60_000 },
   targets: (i) => [`device:${i.tenant}/${i.device}`],
   entities: (i) => [{ type: 'tenant', id: i.tenant }, { type: 'device', id: i.device }],
@@ -244,9 +244,6 @@ export const deviceCompromise = definePlaybook({
   disconnect: async (d) => { await Promise.all([d.ca?.close(), d.tb?.close(), d.hawkbit?.close()]); },
   steps,
 });
-
-/** How `firebreak drill` rehearses it against the lab. */
-export const deviceCompromiseDrill = { input: { tenant: 'acme', device: 'device-001' } };
 
 /** A local file's text, or undefined when there is none. */
 async function readIfExists(ctx: Ctx, path: string): Promise<string | undefined> {

@@ -5,7 +5,8 @@ import { abortableSleep } from '../../engine/retry.ts';
 import { assertIssuedBy, certificateFacts } from '../../connectors/step-ca/step-ca-serial.ts';
 import { certsOf, csrFile, exists, installCa, isCaCert, pendingKeyAndCsr, pendingKeyFile, probeCsr, publicKeyOf, readCaCert, signedCertFile, spkiOf } from '../../connectors/step-ca/subca-host.ts';
 import { restartService } from '../../connectors/restart/restart-service.ts';
-import { connectSubca, disconnectSubca, subcaCompromiseInput, type SubcaCompromiseInput, type SubcaDeps } from './subca-deps.ts';
+import { connectSubca, disconnectSubca, type SubcaDeps } from './subca-deps.ts';
+import { subcaCompromiseInput, type SubcaCompromiseInput } from './subca-inputs.ts';
 import { reenrollDevices, newSubCa } from './subca-reenroll.ts';
 import { signOnce } from '../sign-once.ts';
 
@@ -152,7 +153,7 @@ const steps: AnyStep<SubcaCompromiseInput, SubcaDeps>[] = [
   reenrollStep,
 ];
 
-/** Seed Scenario 1b: a tenant Sub-CA's key is compromised. */
+/** Seed Scenario 1b: a tenant Sub-CA's key is compromised (listed from subca-descriptor.ts, which must say the same). */
 export const subcaCompromise = definePlaybook({
   id: 'subca-compromise',
   title: 'Tenant Sub-CA compromise',
@@ -168,6 +169,3 @@ export const subcaCompromise = definePlaybook({
   disconnect: disconnectSubca,
   steps,
 });
-
-/** How `firebreak drill` rehearses it against the lab. */
-export const subcaCompromiseDrill = { input: { tenant: 'acme' } };

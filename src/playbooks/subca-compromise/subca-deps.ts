@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { FirebreakError } from '../../lib/errors.ts';
 import { parseDuration } from '../../lib/duration.ts';
 import type { X509Certificate } from '../../lib/x509.ts';
@@ -10,12 +9,10 @@ import type { ThingsboardClient } from '../../connectors/thingsboard/thingsboard
 import { readPem } from '../../connectors/connector-tls.ts';
 import type { RestartSpec } from '../../connectors/restart/restart-service.ts';
 import { platformOf, tenantOf, type PlatformEnv } from '../platform.ts';
+import type { SubcaCompromiseInput } from './subca-inputs.ts';
 
-export const subcaCompromiseInput = z.object({
-  tenant: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'tenant must be a tenant id from firebreak.yaml (a-z, 0-9, _ and -)').describe('the tenant whose Sub-CA key is compromised'),
-}).strict();
-
-export type SubcaCompromiseInput = z.infer<typeof subcaCompromiseInput>;
+// Beside the deps it goes with, for the benchmark that builds them.
+export type { SubcaCompromiseInput } from './subca-inputs.ts';
 
 export interface SubcaDeps {
   readonly tenant: string;

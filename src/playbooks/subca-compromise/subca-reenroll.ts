@@ -4,7 +4,8 @@ import type { StepContext, StepDefinition, StepRef } from '../../engine/playbook
 import { abortableSleep } from '../../engine/retry.ts';
 import { certificateFacts } from '../../connectors/step-ca/step-ca-serial.ts';
 import { certsOf } from '../../connectors/step-ca/subca-host.ts';
-import type { SubcaCompromiseInput, SubcaDeps } from './subca-deps.ts';
+import type { SubcaDeps } from './subca-deps.ts';
+import type { SubcaCompromiseInput } from './subca-inputs.ts';
 
 type Ctx = StepContext<SubcaCompromiseInput, SubcaDeps>;
 interface Device { readonly id: string; readonly name: string }
