@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { FirebreakError } from '../lib/errors.ts';
 import { needsApproval } from '../engine/playbook-plan.ts';
-import type { AnyPlaybook, Effect, Idempotency, Phase } from '../engine/playbook-types.ts';
+import type { AnyPlaybook, Phase, StepDefinition } from '../engine/playbook-types.ts';
 import type { PlatformEnv } from './platform.ts';
 
 /** A playbook as the application runs it: `connect` gets Firebreak's platform (configuration, executors, credentials, connectors) and the run's logger. */
@@ -18,20 +18,10 @@ export interface Drill {
   readonly needs?: readonly string[];
 }
 
-/** A step as it is listed before its code is loaded. */
-export interface StepOutline {
-  readonly id: string;
-  readonly title: string;
-  readonly phase: Phase;
-  readonly system: string;
-  readonly effect: Effect;
-  readonly idempotency: Idempotency;
-  readonly dependsOn?: readonly string[];
-  /** As in the step's definition: absent, a step that changes something needs an approval. */
-  readonly approval?: boolean;
-  /** The step fans out over items (devices, tenants). */
+/** A step as it is listed before its code is loaded: the header of its definition, and whether it fans out over items (devices, tenants). */
+export type StepOutline = Pick<StepDefinition, 'id' | 'title' | 'phase' | 'system' | 'effect' | 'idempotency' | 'dependsOn' | 'approval'> & {
   readonly fanOut?: boolean;
-}
+};
 
 /**
  * A playbook without its code: what `firebreak playbooks`, the CLI's help and
