@@ -16,6 +16,7 @@ import { createSealer } from '../../src/lib/sealer.ts';
 import { openDatabase } from '../../src/store/sqlite-db.ts';
 import type { WorkflowContext } from '../../src/engine/runtime-types.ts';
 import { AuditLog } from '../../src/audit/audit-log.ts';
+import { timeRawCommits } from './raw-commits.ts';
 import { loadSigner } from '../../src/audit/audit-signer.ts';
 
 export interface EngineFigures {
@@ -45,13 +46,7 @@ export async function measureEngine(n: number, m: number, audit?: (db: import('n
     const plainMs = performance.now() - t;
 
     // Baseline 2: raw durable commits on the same disk.
-    const raw = openDatabase(join(dir, 'raw.db'));
-    raw.exec('CREATE TABLE t (i INTEGER, v TEXT)');
-    const ins = raw.prepare('INSERT INTO t VALUES (?, ?)');
-    t = performance.now();
-    for (let i = 0; i < n; i++) ins.run(i, 'x'.repeat(100));
-    const rawMs = performance.now() - t;
-    raw.close();
+    const rawMs = timeRawCommits(dir, n);
 
     const db = openDatabase(join(dir, 'journal.db'));
     // With audit: the application's path, each step's event appended to the hash chain from the journal's outbox.

@@ -18,6 +18,7 @@ import { loadSigner } from '../../src/audit/audit-signer.ts';
 import { silentLogger } from '../../src/lib/log.ts';
 import { createSealer } from '../../src/lib/sealer.ts';
 import { openDatabase } from '../../src/store/sqlite-db.ts';
+import { timeRawCommits } from './raw-commits.ts';
 
 const { values } = parseArgs({ options: {
   sizes: { type: 'string', default: '1000,10000,100000' },
@@ -55,18 +56,11 @@ async function child(n: number): Promise<void> {
   }
 }
 
-/** Raw durable commits per second on the same disk: one INSERT per transaction, synchronous=FULL. */
+/** Raw durable commits per second on the same disk. */
 function rawCommitsPerSec(n = 2000): number {
   const dir = mkdtempSync(join(tmpdir(), 'fb-raw-'));
   try {
-    const raw = openDatabase(join(dir, 'raw.db'));
-    raw.exec('CREATE TABLE t (i INTEGER, v TEXT)');
-    const ins = raw.prepare('INSERT INTO t VALUES (?, ?)');
-    const t = performance.now();
-    for (let i = 0; i < n; i++) ins.run(i, 'x'.repeat(100));
-    const ms = performance.now() - t;
-    raw.close();
-    return n / (ms / 1000);
+    return n / (timeRawCommits(dir, n) / 1000);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

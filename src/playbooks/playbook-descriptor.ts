@@ -52,17 +52,7 @@ export interface PlaybookOutline {
   readonly summary: string;
   readonly version: number;
   readonly rto: Partial<Record<Phase, number>>;
-  readonly steps: readonly {
-    readonly id: string;
-    readonly title: string;
-    readonly phase: Phase;
-    readonly system: string;
-    readonly effect: string;
-    readonly idempotency: string;
-    readonly dependsOn: readonly string[];
-    readonly approval: boolean;
-    readonly fanOut: boolean;
-  }[];
+  readonly steps: readonly Required<StepOutline>[];
 }
 
 /** The outline of a loaded playbook, or of a descriptor: the same for both when the descriptor is right. */

@@ -30,15 +30,6 @@ interface Pending {
   reject(e: Error): void;
 }
 
-interface BatchReply {
-  readonly results?: readonly Committed[];
-  readonly error?: string;
-}
-
-function storeFailed(message: string): FirebreakError {
-  return new FirebreakError('STORE_FAILED', `the journal could not be written: ${message}`);
-}
-
 /**
  * The writer over `store`'s connection, on this thread: one transaction, and so
  * one fsync, per turn of the event loop, whatever the number of steps and
@@ -46,75 +37,43 @@ function storeFailed(message: string): FirebreakError {
  * measured and is slower here: docs/BENCHMARKS.md, "Group commit".)
  */
 export function createJournalWriter(store: JournalStore): JournalWriter {
-  const q = writerQueue((batch) => {
-    let reply: BatchReply;
-    try {
-      reply = { results: applyBatch(store, batch.map((p) => p.change)) };
-    } catch (err) {
-      reply = { error: (err as Error).message };
-    }
-    q.done(batch, reply);
-  });
-  return {
-    write: (c) => q.write(c),
-    idle: () => q.idle(),
-    barrier: (runId) => q.barrier(runId),
-    forget: (runId) => { q.failed.delete(runId); },
-    close: () => q.idle(),
-  };
-}
-
-/** The queue both writers share: what runs failed, what is in flight, when it is idle. */
-function writerQueue(send: (batch: Pending[]) => void) {
   const failed = new Map<string, Error>();
   let queued: Pending[] = [];
-  let inFlight = 0;
-  let idleWaiters: (() => void)[] = [];
-  let scheduled = false;
-  const settle = (n: number) => {
-    inFlight -= n;
-    if (inFlight === 0 && queued.length === 0) { const w = idleWaiters; idleWaiters = []; for (const f of w) f(); }
+  let flushed: (() => void)[] = [];
+
+  // Everything written in this turn of the event loop goes in one batch: all of it durable, or none.
+  const flush = () => {
+    const batch = queued;
+    const waiters = flushed;
+    queued = [];
+    flushed = [];
+    try {
+      const results = applyBatch(store, batch.map((p) => p.change));
+      batch.forEach((p, i) => { p.resolve(results[i] as Committed); });
+    } catch (err) {
+      const e = new FirebreakError('STORE_FAILED', `the journal could not be written: ${(err as Error).message}`);
+      for (const p of batch) { failed.set(p.change.runId, e); p.reject(e); }
+    }
+    for (const w of waiters) w();
   };
+  const idle = (): Promise<void> => (queued.length === 0 ? Promise.resolve() : new Promise((resolve) => { flushed.push(resolve); }));
+
   return {
-    failed,
-    get pending() { return inFlight + queued.length; },
-    write(change: JournalChange): Promise<Committed> {
+    write(change) {
       const earlier = failed.get(change.runId);
       if (earlier !== undefined) return Promise.reject(earlier);
       return new Promise<Committed>((resolve, reject) => {
-        queued.push({
-          change,
-          resolve,
-          reject: (e) => { failed.set(change.runId, e); reject(e); },
-        });
-        if (!scheduled) {
-          scheduled = true;
-          // Everything written in this turn of the event loop goes in one batch.
-          setImmediate(() => {
-            scheduled = false;
-            const batch = queued;
-            queued = [];
-            inFlight += batch.length;
-            send(batch);
-          });
-        }
+        if (queued.length === 0) setImmediate(flush);
+        queued.push({ change, resolve, reject });
       });
     },
-    done(batch: Pending[], reply: BatchReply): void {
-      batch.forEach((p, i) => {
-        const r = reply.results?.[i];
-        if (r !== undefined) p.resolve(r);
-        else p.reject(storeFailed(reply.error ?? 'no reply'));
-      });
-      settle(batch.length);
-    },
-    async barrier(runId: string): Promise<void> {
-      await this.idle();
+    idle,
+    async barrier(runId) {
+      await idle();
       const earlier = failed.get(runId);
       if (earlier !== undefined) throw earlier;
     },
-    idle(): Promise<void> {
-      return inFlight === 0 && queued.length === 0 ? Promise.resolve() : new Promise((resolve) => { idleWaiters.push(resolve); });
-    },
+    forget(runId) { failed.delete(runId); },
+    close: idle,
   };
 }

@@ -169,9 +169,9 @@ export function createRunContext(j: RunJournal, x: Execution, prefix = '', paren
       const existing = store.getStep(runId, stepId);
       if (existing?.status === 'completed') return;
       const wakeAt = typeof existing?.meta['wakeAt'] === 'number' ? existing.meta['wakeAt'] : Date.now() + ms;
-      const [attempt] = (await j.write(runId, [{ op: 'start', step: { stepId, parentId, kind: 'sleep', meta: { wakeAt } } }])).attempts;
+      const attempt = await begin(stepId, 'sleep', { wakeAt }, parentId);
       await abortableSleep(Math.max(0, wakeAt - Date.now()), signal);
-      await j.write(runId, [{ op: 'finish', step: { stepId, attempt: attempt as number, status: 'completed' } }]);
+      await j.write(runId, [{ op: 'finish', step: { stepId, attempt, status: 'completed' } }]);
     },
 
     async waitForSignal<T>(id: string, name: string, o: { meta?: Readonly<Record<string, unknown>>; accept?: (payload: unknown) => T | undefined } = {}): Promise<T> {
