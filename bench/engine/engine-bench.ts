@@ -51,7 +51,7 @@ export async function measureEngine(n: number, m: number, audit?: (db: import('n
     const db = openDatabase(join(dir, 'journal.db'));
     // With audit: the application's path, each step's event appended to the hash chain from the journal's outbox.
     let recorder: AuditRecorder | undefined;
-    const rt = createEmbeddedRuntime({ db, sealer: createSealer(randomBytes(32)), onCommit: () => { recorder?.schedule(); } });
+    const rt = createEmbeddedRuntime({ db, sealer: createSealer(randomBytes(32)), onCommit: (events) => { recorder?.schedule(events); } });
     if (audit !== undefined) recorder = new AuditRecorder(rt, audit(db), silentLogger);
     rt.register('bench.steps', async (ctx: WorkflowContext) => {
       for (let i = 0; i < n; i++) await ctx.step(`s${i}`, () => work(i));

@@ -35,7 +35,7 @@ async function child(n: number): Promise<void> {
   try {
     const db = openDatabase(join(dir, 'journal.db'));
     const wired: { recorder?: AuditRecorder } = {};
-    const rt = createEmbeddedRuntime({ db, sealer: createSealer(randomBytes(32)), onCommit: () => { wired.recorder?.schedule(); } });
+    const rt = createEmbeddedRuntime({ db, sealer: createSealer(randomBytes(32)), onCommit: (events) => { wired.recorder?.schedule(events); } });
     const recorder = wired.recorder = new AuditRecorder(rt, new AuditLog({ db, signer: loadSigner(join(dir, 'audit.key')), checkpointEvery: 1000 }), silentLogger);
     rt.register('bench.fanout', async (ctx) => {
       const items = Array.from({ length: n }, (_, i) => ({ key: `d${i}`, value: i }));

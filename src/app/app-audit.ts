@@ -1,6 +1,6 @@
 import { toErrorData } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
-import type { DurableRuntime } from '../engine/runtime-types.ts';
+import type { CommittedEvent, DurableRuntime } from '../engine/runtime-types.ts';
 import type { AuditInput, AuditTrail } from '../audit/audit-log.ts';
 import { auditEntryOf, type JournalLookups } from '../audit/audit-journal.ts';
 
@@ -20,6 +20,8 @@ export class AuditRecorder {
   readonly #audit: AuditTrail;
   readonly #log: Logger;
   readonly #incidents = new Map<string, string | null>();
+  /** Events this process committed and has not appended yet, in commit (and so id) order. */
+  #committed: CommittedEvent[] = [];
   #queue: Promise<void> = Promise.resolve();
   #scheduled = false;
   #closed = false;
@@ -30,9 +32,15 @@ export class AuditRecorder {
     this.#log = log;
   }
 
-  /** After a journal commit: appends the outbox soon, coalescing the commits of one turn of the event loop. */
-  schedule(): void {
-    if (this.#scheduled || this.#closed) return;
+  /**
+   * After a journal commit: appends the outbox soon, coalescing the commits of
+   * one turn of the event loop. `events` are the commit's, as stored: appended
+   * from memory while their ids follow the chain's cursor, read back otherwise.
+   */
+  schedule(events: readonly CommittedEvent[] = []): void {
+    if (this.#closed) return;
+    this.#committed.push(...events);
+    if (this.#scheduled) return;
     this.#scheduled = true;
     setImmediate(() => {
       this.#scheduled = false;
@@ -79,7 +87,8 @@ export class AuditRecorder {
       output: async (runId, stepId) => (await this.#runtime.step(runId, stepId))?.output,
     };
     for (;;) {
-      const events = await this.#runtime.events({ afterId: this.#audit.sourceCursor(SOURCE), limit: BATCH });
+      const cursor = this.#audit.sourceCursor(SOURCE);
+      const events = this.#takeCommitted(cursor) ?? await this.#runtime.events({ afterId: cursor, limit: BATCH });
       const last = events.at(-1);
       if (last === undefined) return;
       const entries: { id: number; input: AuditInput }[] = [];
@@ -88,7 +97,23 @@ export class AuditRecorder {
         if (input !== undefined) entries.push({ id: r.id, input });
       }
       this.#audit.appendFrom(SOURCE, last.id, entries);
-      if (events.length < BATCH) return;
     }
+  }
+
+  /**
+   * The committed events that follow `cursor` without a gap (up to a batch),
+   * or undefined when the next event is not in memory (another process
+   * committed it, or this one started after it): then it is read back.
+   */
+  #takeCommitted(cursor: number): readonly CommittedEvent[] | undefined {
+    const held = this.#committed;
+    let from = 0;
+    while (from < held.length && (held[from] as CommittedEvent).id <= cursor) from++;
+    if (from === held.length) { this.#committed = []; return undefined; }
+    if ((held[from] as CommittedEvent).id !== cursor + 1) { this.#committed = held.slice(from); return undefined; }
+    let to = from + 1;
+    while (to < held.length && to - from < BATCH && (held[to] as CommittedEvent).id === (held[to - 1] as CommittedEvent).id + 1) to++;
+    this.#committed = held.slice(to);
+    return held.slice(from, to);
   }
 }

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { createSealer, loadJournalKey } from '../lib/sealer.ts';
 import type { CredentialStages } from '../engine/playbook-types.ts';
-import type { DurableRuntime } from '../engine/runtime-types.ts';
+import type { CommittedEvent, DurableRuntime } from '../engine/runtime-types.ts';
 import { openDatabase, transaction } from '../store/sqlite-db.ts';
 import { RunTargets } from '../store/run-targets.ts';
 import { StartKeys } from '../store/start-keys.ts';
@@ -39,8 +39,8 @@ export interface EmbeddedBackendOptions {
   readonly pollMs?: number;
   /** Builds the audit log over the opened database. */
   readonly audit: (db: DatabaseSync) => AuditLog;
-  /** After each journal commit that recorded events. */
-  readonly onCommit: () => void;
+  /** After each journal commit that recorded events, with them. */
+  readonly onCommit: (events: readonly CommittedEvent[]) => void;
 }
 
 export function openEmbeddedBackend(o: EmbeddedBackendOptions): Backend {

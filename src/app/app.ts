@@ -102,7 +102,7 @@ export class App {
     let recorder: AuditRecorder | undefined;
     this.#b = openEmbeddedBackend({
       stateDir: o.settings.stateDir, journalKeyFile: o.settings.journalKeyFile, waitMode: o.waitMode ?? 'block', audit: o.audit,
-      onCommit: () => { recorder?.schedule(); },
+      onCommit: (events) => { recorder?.schedule(events); },
       ...(o.pollMs === undefined ? {} : { pollMs: o.pollMs }),
     });
     const { runtime, incidents } = this.#b;

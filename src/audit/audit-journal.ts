@@ -1,4 +1,4 @@
-import type { RecordedEvent } from '../engine/runtime-types.ts';
+import type { CommittedEvent } from '../engine/runtime-types.ts';
 import type { AuditInput } from './audit-log.ts';
 
 /** What turning a journal event into an audit entry needs to look up. */
@@ -16,7 +16,7 @@ const CITED_META = ['title', 'phase', 'system', 'effect', 'item'];
  * (a step starting, a wait, fan-out counts, an item's end). Runs' statuses,
  * steps' and generated values' ends and accepted signals are audited.
  */
-export async function auditEntryOf(r: RecordedEvent, look: JournalLookups): Promise<AuditInput | undefined> {
+export async function auditEntryOf(r: CommittedEvent, look: JournalLookups): Promise<AuditInput | undefined> {
   const e = r.event;
   if (e.type === 'waiting' || e.type === 'fanout') return undefined;
   const incidentId = await look.incidentOf(e.runId);
@@ -28,7 +28,8 @@ export async function auditEntryOf(r: RecordedEvent, look: JournalLookups): Prom
       return { kind: 'signal.accepted', actor: (e.payload as { approver?: string } | null)?.approver ?? 'unknown', ...ids, data: { name: e.name, payload: e.payload } };
     case 'step': {
       if (e.status === 'running' || e.status === 'waiting' || e.kind === 'signal' || e.kind === 'item' || e.kind === 'sleep') return undefined;
-      let output = e.status === 'completed' ? await look.output(e.runId, e.stepId) : undefined;
+      // An event committed by this process carries the output its commit stored; one read from the journal does not.
+      let output = e.status !== 'completed' ? undefined : 'output' in r ? r.output : await look.output(e.runId, e.stepId);
       // The plan can list thousands of items: the audit entry cites its hash, the journal keeps the rest.
       if (e.stepId === 'plan' && output !== undefined && output !== null) {
         const plan = output as { hash?: unknown; entries?: readonly unknown[] };

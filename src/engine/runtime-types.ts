@@ -97,6 +97,15 @@ export interface RecordedEvent {
 }
 
 /**
+ * An event as this process committed it, handed to the application without
+ * reading it back: as stored (redacted), with the recorded output of the
+ * step whose completion it reports, when the same commit recorded it.
+ */
+export interface CommittedEvent extends RecordedEvent {
+  readonly output?: unknown;
+}
+
+/**
  * The progress a journal event shows a follower: runs, steps, waits and
  * fan-out counts. Accepted signals, generated values and a fan-out's own
  * start and end are the audit trail's.

@@ -27,9 +27,15 @@ export function redactUrls(text: string): string {
     SECRET_QUERY_PARAMS.test(name) ? `${sep}${name}=${REDACTED}` : m);
 }
 
+/** A URL with userinfo (`://`), a query parameter (`=`), a PEM block, an Authorization value. */
+const MAY_HOLD_CREDENTIALS = /:\/\/|=|-----BEGIN|Bearer|Basic/;
+
 /** Redacts a string: registered secret values, then URL credentials, then PEM private keys and bearer tokens. */
 export function redactText(text: string): string {
-  return redactUrls(redactKnownValues(text))
+  const known = redactKnownValues(text);
+  // What the patterns below look for cannot be there without one of these (most stored strings: ids, names, states).
+  if (!MAY_HOLD_CREDENTIALS.test(known)) return known;
+  return redactUrls(known)
     .replace(/-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?-----END \1PRIVATE KEY-----/g, `-----BEGIN $1PRIVATE KEY-----${REDACTED}-----END $1PRIVATE KEY-----`)
     .replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/g, `$1 ${REDACTED}`);
 }

@@ -5,7 +5,7 @@ import { releaseSecretScope, withSecretScope } from '../../lib/secret.ts';
 import { TokenBucket } from '../../engine/rate-limit.ts';
 import {
   TERMINAL_STATUSES, progressOf,
-  type DurableRuntime, type JournalEvent, type ProgressEvent, type RateLimit, type RunOutcome, type RunStatus, type StartOptions, type WorkflowFn,
+  type CommittedEvent, type DurableRuntime, type JournalEvent, type ProgressEvent, type RateLimit, type RunOutcome, type RunStatus, type StartOptions, type WorkflowFn,
 } from '../../engine/runtime-types.ts';
 import { JournalStore } from './journal-store.ts';
 import { createRunContext, Suspended, type Execution, type RunJournal } from './run-context.ts';
@@ -19,8 +19,8 @@ export interface EmbeddedRuntimeOptions {
   readonly waitMode?: 'block' | 'suspend';
   readonly pollMs?: number;
   readonly heartbeatMs?: number;
-  /** Called after every commit that recorded journal events (the application appends them to the audit trail). */
-  readonly onCommit?: () => void;
+  /** Called after every commit that recorded journal events, with them (the application appends them to the audit trail). */
+  readonly onCommit?: (events: readonly CommittedEvent[]) => void;
   readonly now?: () => Date;
 }
 
@@ -45,24 +45,25 @@ export function createEmbeddedRuntime(options: EmbeddedRuntimeOptions): DurableR
   const writer = createJournalWriter(store);
 
   /** Once committed, a change's events go to this process's listeners and the application's hook. */
-  const committed = (events: readonly JournalEvent[]): void => {
+  const committed = (events: readonly JournalEvent[], recorded: readonly CommittedEvent[]): void => {
     if (events.length === 0) return;
     for (const e of events) {
       const p = progressOf(e);
       if (p !== undefined) for (const l of listeners) l(p);
     }
-    options.onCommit?.();
+    options.onCommit?.(recorded);
   };
   /** A change made on this thread's connection, in one transaction with the events it records. */
   const commitHere = <T>(change: (record: (e: JournalEvent) => void) => T): T => {
     const events: JournalEvent[] = [];
+    let recorded: CommittedEvent[] = [];
     const result = store.tx(() => {
       const r = change((e) => { events.push(e); });
       const at = now();
-      for (const e of events) store.addEvent(e, at);
+      recorded = events.map((e) => store.addEvent(e, at));
       return r;
     });
-    committed(events);
+    committed(events, recorded);
     return result;
   };
 
@@ -70,7 +71,7 @@ export function createEmbeddedRuntime(options: EmbeddedRuntimeOptions): DurableR
     store, sealer: options.sealer, buckets, waitMode: options.waitMode ?? 'block', pollMs, now,
     async write(runId, writes) {
       const c = await writer.write({ runId, at: now(), writes });
-      committed(c.events);
+      committed(c.events, c.recorded);
       return c;
     },
     async commitNow(runId, change) {
@@ -105,12 +106,13 @@ export function createEmbeddedRuntime(options: EmbeddedRuntimeOptions): DurableR
     active.set(runId, controller);
     store.claimRun(runId, owner.id, now(), clearCancel);
     writer.forget(runId);
+    store.forgetSeq(runId);
     const beat = setInterval(() => {
       const hb = store.heartbeat(runId, owner.id, now());
       if (hb.cancelRequested && !controller.signal.aborted) controller.abort(new FirebreakError('CANCELLED', `run ${runId} was cancelled`));
     }, Math.min(pollMs, heartbeatMs));
     beat.unref();
-    const x: Execution = { runId, signal: controller.signal, failures: [], completing: new Map(), suspended: false };
+    const x: Execution = { runId, signal: controller.signal, failures: [], completing: new Map(), suspended: false, fresh: store.hasNoSteps(runId) };
     // Secrets the run wraps are redacted while it executes and forgotten when it ends (a server runs for weeks).
     const scope = `${runId}:${owner.id}`;
     try {
@@ -137,6 +139,7 @@ export function createEmbeddedRuntime(options: EmbeddedRuntimeOptions): DurableR
     } finally {
       clearInterval(beat);
       active.delete(runId);
+      store.forgetSeq(runId);
       store.releaseRun(runId, owner.id);
       releaseSecretScope(scope);
     }

@@ -27,6 +27,7 @@ function str(v: unknown): string | null {
 export class JournalStore {
   readonly db: DatabaseSync;
   readonly #stmts = new Map<string, StatementSync>();
+  readonly #seq = new Map<string, number>();
 
   constructor(db: DatabaseSync) {
     this.db = db;
@@ -116,16 +117,41 @@ export class JournalStore {
     return row === undefined ? undefined : { ...toStep(row), sealed: str(row['sealed']) };
   }
 
-  /** Journals the start of an attempt (before the step touches anything). Returns the attempt number. */
-  startAttempt(s: { runId: string; stepId: string; parentId: string | null; kind: StepRecord['kind']; meta: Readonly<Record<string, unknown>>; now: string; status?: StepStatus }): number {
+  /** Whether the run has no step yet (its first execution: nothing to look up before a step starts). */
+  hasNoSteps(runId: string): boolean {
+    return this.#stmt('SELECT 1 FROM steps WHERE run_id = ? LIMIT 1').get(runId) === undefined;
+  }
+
+  /**
+   * The next step number of the run: read once through the (run_id, seq)
+   * index, then counted here (one process owns a run's execution; a new
+   * execution calls {@link forgetSeq}). A rolled-back batch leaves a gap,
+   * which keeps the order.
+   */
+  #nextSeq(runId: string): number {
+    const next = this.#seq.get(runId) ?? Number(this.#stmt('SELECT COALESCE(MAX(seq) + 1, 0) AS n FROM steps WHERE run_id = ?').get(runId)?.['n'] ?? 0);
+    this.#seq.set(runId, next + 1);
+    return next;
+  }
+
+  /** A new execution of the run (perhaps after another process wrote to it), or its end: the step count is read again. */
+  forgetSeq(runId: string): void {
+    this.#seq.delete(runId);
+  }
+
+  /**
+   * Journals the start of an attempt (before the step touches anything).
+   * Returns the attempt number. `isNew` says the caller knows the step has no
+   * row yet (the run's first execution): its first attempt is inserted
+   * without a look-up, and a row that exists after all fails the write.
+   */
+  startAttempt(s: { runId: string; stepId: string; parentId: string | null; kind: StepRecord['kind']; meta: Readonly<Record<string, unknown>>; now: string; status?: StepStatus; isNew?: boolean }): number {
     return this.tx(() => {
-      const prev = this.#stmt('SELECT attempts FROM steps WHERE run_id = ? AND step_id = ?').get(s.runId, s.stepId);
+      const prev = s.isNew === true ? undefined : this.#stmt('SELECT attempts FROM steps WHERE run_id = ? AND step_id = ?').get(s.runId, s.stepId);
       const attempt = (prev === undefined ? 0 : Number(prev['attempts'])) + 1;
       if (prev === undefined) {
-        // The next number of the run, through the (run_id, seq) index: constant cost however long the run is.
-        const seq = Number(this.#stmt('SELECT COALESCE(MAX(seq) + 1, 0) AS n FROM steps WHERE run_id = ?').get(s.runId)?.['n'] ?? 0);
         this.#stmt(`INSERT INTO steps (run_id, step_id, parent_id, kind, status, attempts, meta, started_at, seq) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)`)
-          .run(s.runId, s.stepId, s.parentId, s.kind, s.status ?? 'running', json(s.meta), s.now, seq);
+          .run(s.runId, s.stepId, s.parentId, s.kind, s.status ?? 'running', json(s.meta), s.now, this.#nextSeq(s.runId));
       } else {
         this.#stmt(`UPDATE steps SET status = ?, attempts = ?, error = NULL, ended_at = NULL, started_at = COALESCE(started_at, ?) WHERE run_id = ? AND step_id = ?`)
           .run(s.status ?? 'running', attempt, s.now, s.runId, s.stepId);
@@ -135,13 +161,15 @@ export class JournalStore {
     });
   }
 
-  /** Records the end of an attempt: the step's outcome and the attempt's row, in one transaction. */
-  finishAttempt(s: { runId: string; stepId: string; attempt: number; status: StepStatus; output?: unknown; sealed?: string; error?: ErrorData; now: string }): void {
-    this.tx(() => {
+  /** Records the end of an attempt: the step's outcome and the attempt's row, in one transaction. Returns the output as stored. */
+  finishAttempt(s: { runId: string; stepId: string; attempt: number; status: StepStatus; output?: unknown; sealed?: string; error?: ErrorData; now: string }): string | null {
+    return this.tx(() => {
+      const output = s.output === undefined ? null : json(s.output);
       this.#stmt('UPDATE steps SET status = ?, output = ?, sealed = COALESCE(?, sealed), error = ?, ended_at = ? WHERE run_id = ? AND step_id = ?')
-        .run(s.status, s.output === undefined ? null : json(s.output), s.sealed ?? null, s.error === undefined ? null : json(s.error), s.now, s.runId, s.stepId);
+        .run(s.status, output, s.sealed ?? null, s.error === undefined ? null : json(s.error), s.now, s.runId, s.stepId);
       this.#stmt('UPDATE attempts SET ended_at = ?, outcome = ?, error = ? WHERE run_id = ? AND step_id = ? AND attempt = ?')
         .run(s.now, s.status, s.error === undefined ? null : json(s.error), s.runId, s.stepId, s.attempt);
+      return output;
     });
   }
 
@@ -168,9 +196,11 @@ export class JournalStore {
 
   // ---- events ----
 
-  /** Records an event; call inside the transaction of the change it describes. */
-  addEvent(e: JournalEvent, now: string): void {
-    this.#stmt('INSERT INTO run_events (run_id, at, event) VALUES (?, ?, ?)').run(e.runId, now, json(e));
+  /** Records an event; call inside the transaction of the change it describes. Returns it as stored. */
+  addEvent(e: JournalEvent, now: string): RecordedEvent {
+    const text = json(e);
+    const r = this.#stmt('INSERT INTO run_events (run_id, at, event) VALUES (?, ?, ?)').run(e.runId, now, text);
+    return { id: Number(r.lastInsertRowid), at: now, event: JSON.parse(text) as JournalEvent };
   }
 
   events(filter: { runId?: string; afterId?: number; limit?: number }): RecordedEvent[] {

@@ -1,5 +1,5 @@
 import type { ErrorData } from '../../lib/errors.ts';
-import type { JournalEvent, RunStatus, StepRecord, StepStatus } from '../../engine/runtime-types.ts';
+import type { CommittedEvent, JournalEvent, RunStatus, StepRecord, StepStatus } from '../../engine/runtime-types.ts';
 import type { JournalStore } from './journal-store.ts';
 
 /** A step's start as the journal records it; the attempt number is the journal's (one more than the step's last). */
@@ -11,6 +11,8 @@ export interface AttemptStart {
   readonly status?: StepStatus;
   /** The event that announces the start: a step event (with the journal's attempt number) or a wait. */
   readonly announce?: 'step' | { readonly signal: string };
+  /** The step has no row yet (known in a run's first execution): inserted without a look-up. */
+  readonly isNew?: boolean;
 }
 
 export interface AttemptEnd {
@@ -36,26 +38,28 @@ export interface JournalChange {
   readonly writes: readonly JournalWrite[];
 }
 
-/** What a committed change produced: the attempt numbers of its starts (in order) and the events it recorded. */
+/** What a committed change produced: the attempt numbers of its starts (in order) and the events it recorded (as written, and as stored). */
 export interface Committed {
   readonly attempts: readonly number[];
   readonly events: readonly JournalEvent[];
+  readonly recorded: readonly CommittedEvent[];
 }
 
 /** Applies one change's writes and events; call inside the transaction that makes them durable. */
 export function applyChange(store: JournalStore, c: JournalChange): Committed {
   const attempts: number[] = [];
   const events: JournalEvent[] = [];
+  const outputs = new Map<string, string | null>();
   const { runId, at } = c;
   for (const w of c.writes) {
     if (w.op === 'start') {
       const s = w.step;
-      const attempt = store.startAttempt({ runId, stepId: s.stepId, parentId: s.parentId, kind: s.kind, meta: s.meta, now: at, ...(s.status === undefined ? {} : { status: s.status }) });
+      const attempt = store.startAttempt({ runId, stepId: s.stepId, parentId: s.parentId, kind: s.kind, meta: s.meta, now: at, ...(s.status === undefined ? {} : { status: s.status }), ...(s.isNew === true ? { isNew: true } : {}) });
       attempts.push(attempt);
       if (s.announce === 'step') events.push({ type: 'step', runId, stepId: s.stepId, parentId: s.parentId, kind: s.kind, status: s.status ?? 'running', attempt, meta: s.meta });
       else if (s.announce !== undefined) events.push({ type: 'waiting', runId, stepId: s.stepId, signal: s.announce.signal, meta: s.meta });
     } else if (w.op === 'finish') {
-      store.finishAttempt({ runId, now: at, ...w.step });
+      outputs.set(w.step.stepId, store.finishAttempt({ runId, now: at, ...w.step }));
     } else if (w.op === 'status') {
       store.setRunStatus(runId, w.status, at, w.end);
       events.push({ type: 'run', runId, status: w.status, ...(w.end?.error == null ? {} : { error: w.end.error }) });
@@ -63,8 +67,13 @@ export function applyChange(store: JournalStore, c: JournalChange): Committed {
       events.push(w.event);
     }
   }
-  for (const e of events) store.addEvent(e, at);
-  return { attempts, events };
+  const recorded = events.map((e): CommittedEvent => {
+    const r = store.addEvent(e, at);
+    // The output a step's completion reports, as this change stored it (the audit entry cites it).
+    const output = e.type === 'step' && e.status === 'completed' ? outputs.get(e.stepId) : undefined;
+    return output === undefined ? r : { ...r, output: output === null ? null : JSON.parse(output) as unknown };
+  });
+  return { attempts, events, recorded };
 }
 
 /** Applies a batch of changes in one durable transaction: all of them or none. */

@@ -47,6 +47,8 @@ export interface Execution {
   readonly completing: Map<string, unknown>;
   /** Set when a wait suspended the run (suspend mode): it ends `waiting`. */
   suspended: boolean;
+  /** The run had no step when this execution began: a step not started in it has no row to look up. */
+  readonly fresh: boolean;
 }
 
 type Kind = 'step' | 'generate' | 'sleep' | 'signal' | 'fanout' | 'item';
@@ -59,18 +61,25 @@ export class Suspended extends Error {}
  * (with its event) before the workflow moves on. `prefix` and `parentId`
  * scope the ids of a fan-out item's steps (`<fanout>[<key>]/<step>`).
  */
-export function createRunContext(j: RunJournal, x: Execution, prefix = '', parentId: string | null = null): WorkflowContext {
+export function createRunContext(j: RunJournal, x: Execution, prefix = '', parentId: string | null = null, fresh = x.fresh): WorkflowContext {
   const { store } = j;
   const { runId, signal } = x;
   const full = (id: string) => `${prefix}${id}`;
+  // In a first execution, the steps this context started are the only ones of its scope with a row.
+  const begun = new Set<string>();
+  const isNew = (stepId: string) => fresh && !begun.has(stepId);
+  const lookup = (stepId: string) => (isNew(stepId) ? undefined : store.getStep(runId, stepId));
   const throwIfCancelled = () => { if (signal.aborted) throw signal.reason as Error; };
 
   /** Journals the start of an attempt and waits until it is durable (before the step touches anything); returns its number. */
   const begin = async (stepId: string, kind: Kind, meta: Readonly<Record<string, unknown>>, parent: string | null,
-    announce: 'step' | { signal: string } | undefined = kind === 'step' ? 'step' : undefined): Promise<number> => {
+    announce: 'step' | { signal: string } | undefined = kind === 'step' ? 'step' : undefined, item?: boolean): Promise<number> => {
     // Followers see a step start; generated values, fan-outs and items show through their end and the fan-out's progress.
     const status = announce !== undefined && announce !== 'step' ? 'waiting' : 'running';
-    const c = await j.write(runId, [{ op: 'start', step: { stepId, parentId: parent, kind, meta, status, ...(announce === undefined ? {} : { announce }) } }]);
+    // An item is new when its fan-out is; it is not one of this context's own steps.
+    const first = item ?? isNew(stepId);
+    if (item === undefined) begun.add(stepId);
+    const c = await j.write(runId, [{ op: 'start', step: { stepId, parentId: parent, kind, meta, status, isNew: first, ...(announce === undefined ? {} : { announce }) } }]);
     return c.attempts[0] as number;
   };
 
@@ -125,7 +134,7 @@ export function createRunContext(j: RunJournal, x: Execution, prefix = '', paren
     async step<T>(id: string, fn: (run: StepRun) => Promise<T>, opts: StepOptions = {}): Promise<T> {
       const stepId = full(id);
       if (x.completing.has(stepId)) return x.completing.get(stepId) as T;
-      const existing = store.getStep(runId, stepId);
+      const existing = lookup(stepId);
       if (existing?.status === 'completed') return existing.output as T;
       const policy = opts.retry ?? NO_RETRY;
       const meta = opts.meta ?? {};
@@ -154,7 +163,7 @@ export function createRunContext(j: RunJournal, x: Execution, prefix = '', paren
     async generate(id: string, fn: () => Secret | Promise<Secret>): Promise<Secret> {
       const stepId = full(id);
       const aad = `${runId}/${stepId}`;
-      const existing = store.getStep(runId, stepId);
+      const existing = lookup(stepId);
       if (existing?.status === 'completed' && existing.sealed !== null) return j.sealer.unseal(existing.sealed, aad);
       throwIfCancelled();
       const attempt = await begin(stepId, 'generate', {}, parentId);
@@ -166,7 +175,7 @@ export function createRunContext(j: RunJournal, x: Execution, prefix = '', paren
 
     async sleep(id: string, ms: number): Promise<void> {
       const stepId = full(id);
-      const existing = store.getStep(runId, stepId);
+      const existing = lookup(stepId);
       if (existing?.status === 'completed') return;
       const wakeAt = typeof existing?.meta['wakeAt'] === 'number' ? existing.meta['wakeAt'] : Date.now() + ms;
       const attempt = await begin(stepId, 'sleep', { wakeAt }, parentId);
@@ -176,7 +185,7 @@ export function createRunContext(j: RunJournal, x: Execution, prefix = '', paren
 
     async waitForSignal<T>(id: string, name: string, o: { meta?: Readonly<Record<string, unknown>>; accept?: (payload: unknown) => T | undefined } = {}): Promise<T> {
       const stepId = full(id);
-      const existing = store.getStep(runId, stepId);
+      const existing = lookup(stepId);
       if (existing?.status === 'completed') return existing.output as T;
       throwIfCancelled();
       const meta = { ...o.meta, signal: name };
@@ -218,6 +227,8 @@ export function createRunContext(j: RunJournal, x: Execution, prefix = '', paren
       }
       const meta = { ...opts.meta, total: items.length, concurrency: opts.concurrency };
       const total = items.length;
+      // Items of a fan-out new in this execution are new too (their keys are distinct).
+      const itemsFresh = isNew(stepId);
       const fanAttempt = await begin(stepId, 'fanout', meta, parentId);
       let done = 0;
       let failed = 0;
@@ -226,22 +237,26 @@ export function createRunContext(j: RunJournal, x: Execution, prefix = '', paren
       // so the order of the journal's item rows does not depend on timing.
       const settled = await mapWithConcurrency(items, opts.concurrency, async (item) => {
         const itemId = `${stepId}[${item.key}]`;
-        const prior = store.getStep(runId, itemId);
+        const prior = itemsFresh ? undefined : store.getStep(runId, itemId);
         // Items finished in an earlier execution count as done at once.
         if (prior?.status === 'completed') { done++; return prior.output as T; }
         throwIfCancelled();
         const itemMeta = { key: item.key };
-        const attempt = await begin(itemId, 'item', itemMeta, stepId);
+        // The item's start is not waited for: the start of its first step, durable only with
+        // everything written before it, is; the item's end needs its attempt number.
+        const started = begin(itemId, 'item', itemMeta, stepId, undefined, itemsFresh);
+        started.catch(() => { /* the item's first step or its end reports it */ });
         let output: unknown;
         try {
-          const value = await fn(item, createRunContext(j, x, `${itemId}/`, itemId));
+          const value = await fn(item, createRunContext(j, x, `${itemId}/`, itemId, itemsFresh));
           output = value === undefined ? null : JSON.parse(JSON.stringify(value)) as unknown;
         } catch (err) {
           const error = signal.aborted ? toErrorData(signal.reason) : toErrorData(err);
           failed++;
-          await end(itemId, 'item', stepId, attempt, itemMeta, { status: signal.aborted ? 'cancelled' : 'failed', error }, progress());
+          await end(itemId, 'item', stepId, await started, itemMeta, { status: signal.aborted ? 'cancelled' : 'failed', error }, progress());
           throw fromErrorData(error);
         }
+        const attempt = await started;
         done++;
         // The next item's start, or the fan-out's end, commits after this.
         endLater(itemId, output, end(itemId, 'item', stepId, attempt, itemMeta, { status: 'completed', output }, progress()));
