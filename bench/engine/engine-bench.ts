@@ -60,7 +60,7 @@ export async function measureEngine(n: number, m: number, audit?: (db: import('n
     rt.register('bench.fanout', async (ctx: WorkflowContext) => {
       const items = Array.from({ length: m }, (_, i) => ({ key: `d${i}`, value: i }));
       const r = await ctx.fanOut('items', items, (item, c) => c.step('apply', () => work(item.value)), { concurrency: 16 });
-      return r.succeeded.length;
+      return r.done;
     });
     t = performance.now();
     const out = await rt.start({ runId: 'bench-steps', workflow: 'bench.steps', input: null, initiator: 'bench' });

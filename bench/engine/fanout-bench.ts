@@ -40,7 +40,7 @@ async function child(n: number): Promise<void> {
     rt.register('bench.fanout', async (ctx) => {
       const items = Array.from({ length: n }, (_, i) => ({ key: `d${i}`, value: i }));
       const r = await ctx.fanOut('items', items, (item, c) => c.step('apply', async () => ({ i: item.value })), { concurrency });
-      return r.succeeded.length;
+      return r.done;
     });
     const t = performance.now();
     const out = await rt.start({ runId: 'fan', workflow: 'bench.fanout', input: null, initiator: 'bench' });

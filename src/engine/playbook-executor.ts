@@ -217,7 +217,8 @@ export function playbookWorkflow<Env>(p: AnyPlaybook<Env>, svc: ExecutorServices
           concurrency: typeof forEach.concurrency === 'function' ? forEach.concurrency(stepContext(s, ctx, undefined, 1, false, ctx.signal)) : forEach.concurrency ?? 8,
           meta: { title: s.title, phase: s.phase, system: s.system, effect: s.effect },
         });
-        outputs[s.id] = { succeeded: r.succeeded.map((x) => ({ key: x.key, output: x.value })), failed: r.failed.map((f) => f.key) };
+        // What a fan-out's compensation gets: counts and failed keys, its items' outputs read back on demand.
+        outputs[s.id] = { done: r.done, failed: r.failed.map((f) => f.key), succeeded: () => r.succeeded() };
         if (r.failed.length > 0) ctx.markPartial(r.failed.map((f) => ({ stepId: s.id, key: f.key, error: f.error })));
       };
 

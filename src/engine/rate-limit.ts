@@ -47,17 +47,24 @@ export class TokenBucket {
 /** Runs `fn` over `items` with at most `limit` in flight; resolves when all settled. */
 export async function mapWithConcurrency<I, R>(items: readonly I[], limit: number, fn: (item: I, index: number) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
   const results = new Array<PromiseSettledResult<R>>(items.length);
+  await forEachWithConcurrency(items, limit, async (item, i) => {
+    try {
+      results[i] = { status: 'fulfilled', value: await fn(item, i) };
+    } catch (reason) {
+      results[i] = { status: 'rejected', reason };
+    }
+  });
+  return results;
+}
+
+/** {@link mapWithConcurrency} that keeps no results (`fn` handles its own failures): memory stays flat in the item count. */
+export async function forEachWithConcurrency<I>(items: readonly I[], limit: number, fn: (item: I, index: number) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < items.length) {
       const i = next++;
-      try {
-        results[i] = { status: 'fulfilled', value: await fn(items[i] as I, i) };
-      } catch (reason) {
-        results[i] = { status: 'rejected', reason };
-      }
+      await fn(items[i] as I, i);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return results;
 }

@@ -58,8 +58,16 @@ export interface FanOutOptions {
 }
 
 export interface FanOutResult<T> {
-  readonly succeeded: readonly { readonly key: string; readonly value: T }[];
+  /** How many items succeeded, in this execution or an earlier one. */
+  readonly done: number;
+  /** The items that failed, in item order. */
   readonly failed: readonly { readonly key: string; readonly error: ErrorData }[];
+  /**
+   * The succeeded items' outputs in item order, as the journal recorded them
+   * (redacted), read back a page at a time: a fan-out over 100,000 items does
+   * not hold their outputs in memory.
+   */
+  succeeded(): AsyncIterable<{ readonly key: string; readonly value: T }>;
 }
 
 export interface RateLimit {

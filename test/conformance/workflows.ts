@@ -121,7 +121,22 @@ export function registerConformanceWorkflows(rt: DurableRuntime, dir: string): v
       return item.value * 2;
     }), { concurrency });
     if (result.failed.length > 0) ctx.markPartial(result.failed.map((f) => ({ stepId: 'items', key: f.key, error: f.error })));
-    return { sum: result.succeeded.reduce((s, x) => s + x.value, 0), failed: result.failed.map((f) => f.key) };
+    let sum = 0;
+    for await (const x of result.succeeded()) sum += x.value;
+    return { sum, failed: result.failed.map((f) => f.key) };
+  });
+
+  // Outputs read back from the journal: every succeeded item once, in item order, across pages.
+  rt.register('conf.readback', async (ctx, input) => {
+    const { n } = input as { n: number };
+    const items = Array.from({ length: n }, (_, i) => ({ key: `r${i}`, value: i }));
+    const result = await ctx.fanOut('items', items, async (item) => {
+      if (item.value % 100 === 99) throw new FirebreakError('UPSTREAM_REJECTED', `item ${item.key} refused`);
+      return { square: item.value * item.value };
+    }, { concurrency: 16 });
+    const read: { key: string; square: number }[] = [];
+    for await (const x of result.succeeded()) read.push({ key: x.key, square: x.value.square });
+    return { done: result.done, failed: result.failed.map((f) => f.key), read };
   });
 
   // Many items that do almost nothing: the process spends its time committing (the group-commit SIGKILL test).
@@ -132,7 +147,7 @@ export function registerConformanceWorkflows(rt: DurableRuntime, dir: string): v
       effect(dir, `touch ${item.key} ${attempt}`);
       return item.value;
     }), { concurrency });
-    return { done: result.succeeded.length };
+    return { done: result.done };
   });
 
   rt.register('conf.retry', async (ctx) => ctx.step('flaky', async ({ attempt }) => {

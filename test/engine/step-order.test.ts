@@ -25,9 +25,11 @@ function recordingContext(calls: string[], prefix = ''): WorkflowContext {
     fanOut: async <I, T>(id: string, items: readonly { key: string; value: I }[], fn: (item: { key: string; value: I }, c: WorkflowContext) => Promise<T>, o: { concurrency: number }): Promise<FanOutResult<T>> => {
       calls.push(`${prefix}${id}`);
       const settled = await mapWithConcurrency(items, o.concurrency, (item) => fn(item, recordingContext(calls, `${prefix}${id}[${item.key}]/`)));
+      const succeeded = settled.flatMap((r, i) => (r.status === 'fulfilled' ? [{ key: items[i]?.key ?? '', value: r.value }] : []));
       return {
-        succeeded: settled.flatMap((r, i) => (r.status === 'fulfilled' ? [{ key: items[i]?.key ?? '', value: r.value }] : [])),
+        done: succeeded.length,
         failed: settled.flatMap((r, i) => (r.status === 'rejected' ? [{ key: items[i]?.key ?? '', error: toErrorData(r.reason) }] : [])),
+        async *succeeded() { yield* succeeded; },
       };
     },
     stepState: async () => undefined,

@@ -178,6 +178,17 @@ export class JournalStore {
     this.#stmt('UPDATE steps SET status = ? WHERE run_id = ? AND step_id = ?').run(status, runId, stepId);
   }
 
+  /** The completed children of a step (a fan-out's items) with their outputs, in the order they started, read a page at a time. */
+  *completedChildren(runId: string, parentId: string, page = 500): Generator<{ stepId: string; output: unknown }> {
+    const stmt = this.#stmt(`SELECT step_id, output, seq FROM steps WHERE run_id = ? AND parent_id = ? AND seq > ? AND status = 'completed' ORDER BY seq LIMIT ?`);
+    for (let after = -1; ;) {
+      const rows = stmt.all(runId, parentId, after, page);
+      for (const r of rows) yield { stepId: String(r['step_id']), output: parse(r['output']) };
+      if (rows.length < page) return;
+      after = Number(rows.at(-1)?.['seq']);
+    }
+  }
+
   listSteps(runId: string): StepRecord[] {
     return this.#stmt('SELECT * FROM steps WHERE run_id = ? ORDER BY seq').all(runId).map(toStep);
   }

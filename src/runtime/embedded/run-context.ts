@@ -1,7 +1,7 @@
 import { FirebreakError, fromErrorData, toErrorData, type ErrorData } from '../../lib/errors.ts';
 import type { Sealer } from '../../lib/sealer.ts';
 import type { Secret } from '../../lib/secret.ts';
-import { mapWithConcurrency, type TokenBucket } from '../../engine/rate-limit.ts';
+import { forEachWithConcurrency, type TokenBucket } from '../../engine/rate-limit.ts';
 import { NO_RETRY, abortableSleep, retryDelay } from '../../engine/retry.ts';
 import type {
   FanOutItem, FanOutOptions, FanOutResult, JournalEvent, RunStatus, StepOptions, StepRun, WorkflowContext,
@@ -73,8 +73,9 @@ export function createRunContext(j: RunJournal, x: Execution, prefix = '', paren
 
   /** Journals the start of an attempt and waits until it is durable (before the step touches anything); returns its number. */
   const begin = async (stepId: string, kind: Kind, meta: Readonly<Record<string, unknown>>, parent: string | null,
-    announce: 'step' | { signal: string } | undefined = kind === 'step' ? 'step' : undefined, item?: boolean): Promise<number> => {
-    // Followers see a step start; generated values, fan-outs and items show through their end and the fan-out's progress.
+    announce: 'step' | { signal: string } | undefined = kind === 'step' && parent === null ? 'step' : undefined, item?: boolean): Promise<number> => {
+    // Followers see a run's own steps start; generated values, fan-outs, items and the steps inside
+    // items (thousands at once) show through their end and the fan-out's progress.
     const status = announce !== undefined && announce !== 'step' ? 'waiting' : 'running';
     // An item is new when its fan-out is; it is not one of this context's own steps.
     const first = item ?? isNew(stepId);
@@ -220,11 +221,7 @@ export function createRunContext(j: RunJournal, x: Execution, prefix = '', paren
 
     async fanOut<I, T>(id: string, items: readonly FanOutItem<I>[], fn: (item: FanOutItem<I>, c: WorkflowContext) => Promise<T>, opts: FanOutOptions): Promise<FanOutResult<T>> {
       const stepId = full(id);
-      const keys = new Set<string>();
-      for (const item of items) {
-        if (keys.has(item.key)) throw new FirebreakError('INVALID_INPUT', `fan-out ${stepId}: item key "${item.key}" appears twice`);
-        keys.add(item.key);
-      }
+      assertDistinctKeys(stepId, items);
       const meta = { ...opts.meta, total: items.length, concurrency: opts.concurrency };
       const total = items.length;
       // Items of a fan-out new in this execution are new too (their keys are distinct).
@@ -232,15 +229,17 @@ export function createRunContext(j: RunJournal, x: Execution, prefix = '', paren
       const fanAttempt = await begin(stepId, 'fanout', meta, parentId);
       let done = 0;
       let failed = 0;
+      // Failures only: the items' outputs stay in the journal (succeeded() reads them back).
+      const failures: { index: number; key: string; error: ErrorData }[] = [];
       const progress = (): JournalEvent => ({ type: 'fanout', runId, stepId, total, done, failed });
-      // Items are started in their order (mapWithConcurrency starts the next one as a slot frees),
+      // Items are started in their order (forEachWithConcurrency starts the next one as a slot frees),
       // so the order of the journal's item rows does not depend on timing.
-      const settled = await mapWithConcurrency(items, opts.concurrency, async (item) => {
+      await forEachWithConcurrency(items, opts.concurrency, async (item, index) => {
         const itemId = `${stepId}[${item.key}]`;
         const prior = itemsFresh ? undefined : store.getStep(runId, itemId);
         // Items finished in an earlier execution count as done at once.
-        if (prior?.status === 'completed') { done++; return prior.output as T; }
-        throwIfCancelled();
+        if (prior?.status === 'completed') { done++; return; }
+        if (signal.aborted) { failures.push({ index, key: item.key, error: toErrorData(signal.reason) }); return; }
         const itemMeta = { key: item.key };
         // The item's start is not waited for: the start of its first step, durable only with
         // everything written before it, is; the item's end needs its attempt number.
@@ -253,25 +252,35 @@ export function createRunContext(j: RunJournal, x: Execution, prefix = '', paren
         } catch (err) {
           const error = signal.aborted ? toErrorData(signal.reason) : toErrorData(err);
           failed++;
-          await end(itemId, 'item', stepId, await started, itemMeta, { status: signal.aborted ? 'cancelled' : 'failed', error }, progress());
-          throw fromErrorData(error);
+          try {
+            await end(itemId, 'item', stepId, await started, itemMeta, { status: signal.aborted ? 'cancelled' : 'failed', error }, progress());
+            failures.push({ index, key: item.key, error });
+          } catch (journal) {
+            failures.push({ index, key: item.key, error: toErrorData(journal) });
+          }
+          return;
         }
-        const attempt = await started;
-        done++;
-        // The next item's start, or the fan-out's end, commits after this.
-        endLater(itemId, output, end(itemId, 'item', stepId, attempt, itemMeta, { status: 'completed', output }, progress()));
-        return output as T;
+        try {
+          const attempt = await started;
+          done++;
+          // The next item's start, or the fan-out's end, commits after this.
+          endLater(itemId, output, end(itemId, 'item', stepId, attempt, itemMeta, { status: 'completed', output }, progress()));
+        } catch (journal) {
+          failures.push({ index, key: item.key, error: toErrorData(journal) });
+        }
       });
       throwIfCancelled();
-      const result: { succeeded: { key: string; value: T }[]; failed: { key: string; error: ErrorData }[] } = { succeeded: [], failed: [] };
-      settled.forEach((s, i) => {
-        const key = (items[i] as FanOutItem<I>).key;
-        if (s.status === 'fulfilled') result.succeeded.push({ key, value: s.value });
-        else result.failed.push({ key, error: toErrorData(s.reason) });
-      });
-      const summary = { succeeded: result.succeeded.length, failed: result.failed.map((f) => f.key) };
+      failures.sort((p, q) => p.index - q.index);
+      const summary = { succeeded: done, failed: failures.map((f) => f.key) };
       await end(stepId, 'fanout', parentId, fanAttempt, meta, { status: 'completed', output: summary }, progress());
-      return result;
+      const prefixLength = stepId.length + 1;
+      return {
+        done,
+        failed: failures.map((f) => ({ key: f.key, error: f.error })),
+        async *succeeded() {
+          for (const row of store.completedChildren(runId, stepId)) yield { key: row.stepId.slice(prefixLength, -1), value: row.output as T };
+        },
+      };
     },
 
     async stepState(id: string) {
@@ -284,6 +293,15 @@ export function createRunContext(j: RunJournal, x: Execution, prefix = '', paren
       x.failures.push(...list);
     },
   };
+}
+
+/** A fan-out's items name their journal rows: a key twice is refused before anything starts. */
+function assertDistinctKeys(stepId: string, items: readonly FanOutItem<unknown>[]): void {
+  const keys = new Set<string>();
+  for (const item of items) {
+    if (keys.has(item.key)) throw new FirebreakError('INVALID_INPUT', `fan-out ${stepId}: item key "${item.key}" appears twice`);
+    keys.add(item.key);
+  }
 }
 
 function retryAfter(err: unknown): { retryAfterMs?: number } {
