@@ -39,7 +39,7 @@ export class AuditRecorder {
    */
   schedule(events: readonly CommittedEvent[] = []): void {
     if (this.#closed) return;
-    this.#committed.push(...events);
+    for (const e of events) this.#committed.push(e);
     if (this.#scheduled) return;
     this.#scheduled = true;
     setImmediate(() => {

@@ -18,12 +18,24 @@ export function canonicalJson(value: unknown): string {
       if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
       const withToJson = value as { toJSON?: () => unknown };
       if (typeof withToJson.toJSON === 'function') return canonicalJson(withToJson.toJSON());
-      const entries = Object.entries(value as Record<string, unknown>)
-        .filter(([, v]) => v !== undefined && typeof v !== 'function')
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-      return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+      const record = value as Record<string, unknown>;
+      // Default sort order: UTF-16 code units, as the format requires.
+      const keys = Object.keys(record);
+      if (!isSorted(keys)) keys.sort();
+      let out = '{';
+      for (const k of keys) {
+        const v = record[k];
+        if (v === undefined || typeof v === 'function') continue;
+        out += `${out.length === 1 ? '' : ','}${JSON.stringify(k)}:${canonicalJson(v)}`;
+      }
+      return `${out}}`;
     }
     default:
       throw new TypeError(`canonicalJson: cannot encode ${typeof value}`);
   }
+}
+
+function isSorted(keys: readonly string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if ((keys[i - 1] as string) > (keys[i] as string)) return false;
+  return true;
 }

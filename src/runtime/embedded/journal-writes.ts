@@ -49,7 +49,8 @@ export interface Committed {
 export function applyChange(store: JournalStore, c: JournalChange): Committed {
   const attempts: number[] = [];
   const events: JournalEvent[] = [];
-  const outputs = new Map<string, string | null>();
+  // The outputs the change's ends stored (a change ends one step, or a few).
+  const outputs: { stepId: string; text: string | null }[] = [];
   const { runId, at } = c;
   for (const w of c.writes) {
     if (w.op === 'start') {
@@ -59,7 +60,7 @@ export function applyChange(store: JournalStore, c: JournalChange): Committed {
       if (s.announce === 'step') events.push({ type: 'step', runId, stepId: s.stepId, parentId: s.parentId, kind: s.kind, status: s.status ?? 'running', attempt, meta: s.meta });
       else if (s.announce !== undefined) events.push({ type: 'waiting', runId, stepId: s.stepId, signal: s.announce.signal, meta: s.meta });
     } else if (w.op === 'finish') {
-      outputs.set(w.step.stepId, store.finishAttempt({ runId, now: at, ...w.step }));
+      outputs.push({ stepId: w.step.stepId, text: store.finishAttempt({ runId, now: at, ...w.step }) });
     } else if (w.op === 'status') {
       store.setRunStatus(runId, w.status, at, w.end);
       events.push({ type: 'run', runId, status: w.status, ...(w.end?.error == null ? {} : { error: w.end.error }) });
@@ -70,8 +71,8 @@ export function applyChange(store: JournalStore, c: JournalChange): Committed {
   const recorded = events.map((e): CommittedEvent => {
     const r = store.addEvent(e, at);
     // The output a step's completion reports, as this change stored it (the audit entry cites it).
-    const output = e.type === 'step' && e.status === 'completed' ? outputs.get(e.stepId) : undefined;
-    return output === undefined ? r : { ...r, output: output === null ? null : JSON.parse(output) as unknown };
+    const output = e.type === 'step' && e.status === 'completed' ? outputs.find((o) => o.stepId === e.stepId) : undefined;
+    return output === undefined ? r : { ...r, output: output.text === null ? null : JSON.parse(output.text) as unknown };
   });
   return { attempts, events, recorded };
 }

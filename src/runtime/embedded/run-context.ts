@@ -104,6 +104,12 @@ export function createRunContext(j: RunJournal, x: Execution, prefix = '', paren
   };
 
   async function attemptOnce<T>(stepId: string, fn: (run: StepRun) => Promise<T>, attempt: number, opts: StepOptions, resumed: boolean): Promise<T> {
+    if (opts.timeoutMs === undefined) {
+      // Without a timeout the attempt ends only with the run: it gets the run's signal.
+      throwIfCancelled();
+      if (opts.rateLimitKey !== undefined) await j.buckets.get(opts.rateLimitKey)?.take(signal);
+      return fn({ attempt, signal, resumed });
+    }
     const attemptController = new AbortController();
     const onAbort = () => { attemptController.abort(signal.reason); };
     signal.addEventListener('abort', onAbort, { once: true });
@@ -113,7 +119,6 @@ export function createRunContext(j: RunJournal, x: Execution, prefix = '', paren
       throwIfCancelled();
       if (opts.rateLimitKey !== undefined) await j.buckets.get(opts.rateLimitKey)?.take(signal);
       const work = fn({ attempt, signal: attemptController.signal, resumed });
-      if (opts.timeoutMs === undefined) return await work;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
           const err = new FirebreakError('TIMEOUT', `step ${stepId} did not finish within ${opts.timeoutMs} ms`);
