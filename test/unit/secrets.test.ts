@@ -48,6 +48,27 @@ test('redaction by key, by URL and by registered value', () => {
   assert.equal(redactText('nothing here'), 'nothing here');
 });
 
+test('redaction copies only what it changes: clean plain values as they are, class instances always as plain copies, cycles cut', () => {
+  const clean = { id: 'device-001', steps: [{ status: 'completed', attempt: 1 }], note: 'no credentials here' };
+  assert.equal(redact(clean), clean, 'nothing to remove: the value itself');
+  const dirty = { id: 'd1', nested: { list: ['ok', 'https://u:pw@example.test/x'], password: 'hunter2' }, kept: { a: 1 } };
+  const out = redact(dirty) as typeof dirty;
+  assert.notEqual(out, dirty);
+  assert.deepEqual(out, { id: 'd1', nested: { list: ['ok', `https://u:${REDACTED}@example.test/x`], password: REDACTED }, kept: { a: 1 } });
+  assert.equal(out.kept, dirty.kept, 'an unchanged branch is shared');
+  assert.equal(dirty.nested.password, 'hunter2', 'the input is not modified');
+  // A URL instance's toJSON would print its password: class instances are never passed through.
+  const url = new URL('https://admin:s3cr3t@vault.example.test/v1');
+  assert.ok(!JSON.stringify(redact({ url })).includes('s3cr3t'));
+  const shared = { k: 'v' };
+  const cyclic: Record<string, unknown> = { a: shared, b: shared };
+  cyclic['self'] = cyclic;
+  assert.deepEqual(redact(cyclic), { a: { k: 'v' }, b: { k: 'v' }, self: '[Circular]' }, 'only a cycle is cut, not a shared branch');
+  assert.equal(isSecretKey('client_secret'), true);
+  assert.equal(isSecretKey('client_secret'), true, 'the cached answer is the same');
+  assert.equal(isSecretKey('publicKey'), false);
+});
+
 test('the logger redacts messages and data', () => {
   new Secret(CANARY);
   let written = '';
