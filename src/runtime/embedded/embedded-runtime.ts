@@ -115,9 +115,13 @@ export function createEmbeddedRuntime(options: EmbeddedRuntimeOptions): DurableR
     store.claimRun(runId, owner.id, now(), clearCancel);
     writer.forget(runId);
     store.forgetSeq(runId);
+    // A cancel request is looked for every poll; the heartbeat (a durable write) is renewed every heartbeatMs.
+    let beatAt = Date.now();
     const beat = setInterval(() => {
-      const hb = store.heartbeat(runId, owner.id, now());
-      if (hb.cancelRequested && !controller.signal.aborted) controller.abort(new FirebreakError('CANCELLED', `run ${runId} was cancelled`));
+      const renew = Date.now() - beatAt >= heartbeatMs;
+      if (renew) beatAt = Date.now();
+      const cancelled = renew ? store.heartbeat(runId, owner.id, now()).cancelRequested : store.cancelRequested(runId);
+      if (cancelled && !controller.signal.aborted) controller.abort(new FirebreakError('CANCELLED', `run ${runId} was cancelled`));
     }, Math.min(pollMs, heartbeatMs));
     beat.unref();
     const x: Execution = { runId, signal: controller.signal, failures: [], completing: new Map(), suspended: false, fresh: store.hasNoSteps(runId) };

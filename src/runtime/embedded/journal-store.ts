@@ -101,6 +101,10 @@ export class JournalStore {
     return { cancelRequested: row?.['cancel_requested'] === 1, heartbeatAt: str(row?.['heartbeat_at']), owner: str(row?.['owner']) };
   }
 
+  cancelRequested(id: string): boolean {
+    return this.#stmt('SELECT cancel_requested FROM runs WHERE id = ?').get(id)?.['cancel_requested'] === 1;
+  }
+
   ownerInfo(id: string): { owner: string | null; heartbeatAt: string | null } {
     const row = this.#stmt('SELECT owner, heartbeat_at FROM runs WHERE id = ?').get(id);
     return { owner: str(row?.['owner']), heartbeatAt: str(row?.['heartbeat_at']) };

@@ -46,7 +46,7 @@ export interface Committed {
 }
 
 /** Applies one change's writes and events; call inside the transaction that makes them durable. */
-export function applyChange(store: JournalStore, c: JournalChange): Committed {
+export function applyChange(store: JournalStore, c: JournalChange, superseded: (e: JournalEvent) => boolean = () => false): Committed {
   const attempts: number[] = [];
   const events: JournalEvent[] = [];
   // The outputs the change's ends stored (a change ends one step, or a few).
@@ -64,7 +64,7 @@ export function applyChange(store: JournalStore, c: JournalChange): Committed {
     } else if (w.op === 'status') {
       store.setRunStatus(runId, w.status, at, w.end);
       events.push({ type: 'run', runId, status: w.status, ...(w.end?.error == null ? {} : { error: w.end.error }) });
-    } else {
+    } else if (!superseded(w.event)) {
       events.push(w.event);
     }
   }
@@ -77,7 +77,16 @@ export function applyChange(store: JournalStore, c: JournalChange): Committed {
   return { attempts, events, recorded };
 }
 
-/** Applies a batch of changes in one durable transaction: all of them or none. */
+/**
+ * Applies a batch of changes in one durable transaction: all of them or none.
+ * A fan-out's progress counts are superseded by its next ones: of those in
+ * one batch only the last is recorded (what it counts is all committed with it).
+ */
 export function applyBatch(store: JournalStore, changes: readonly JournalChange[]): Committed[] {
-  return store.tx(() => changes.map((c) => applyChange(store, c)));
+  const lastProgress = new Map<string, JournalEvent>();
+  for (const c of changes) {
+    for (const w of c.writes) if (w.op === 'event' && w.event.type === 'fanout') lastProgress.set(`${c.runId}\u0000${w.event.stepId}`, w.event);
+  }
+  const superseded = (e: JournalEvent) => e.type === 'fanout' && lastProgress.get(`${e.runId}\u0000${e.stepId}`) !== e;
+  return store.tx(() => changes.map((c) => applyChange(store, c, superseded)));
 }
