@@ -60,10 +60,13 @@ export const isVaultRef = (ref: CredentialRef): boolean => typeof ref === 'strin
 
 /**
  * How the platform resolves credential references: env: and file: directly,
- * vault: through provider.vault (refused with a clear message while the Vault
- * connector is not built, and when no Vault is configured).
+ * vault: through provider.vault, whose own token is an env: or file: reference
+ * (refused with a clear message when no Vault is configured).
  */
 export function credentialResolver(c: FirebreakConfig): (ref: CredentialRef, where: string) => Promise<Secret> {
   const vault = c.provider?.vault;
-  return (ref, where) => resolveCredential(ref, where, vault === undefined ? {} : { vault: vaultReader(vault, where) });
+  if (vault === undefined) return (ref, where) => resolveCredential(ref, where, {});
+  // Without a vault reader: Vault's own token is never read from Vault (loading refuses that too).
+  const token = () => resolveCredential(vault.token, 'provider.vault.token', {});
+  return (ref, where) => resolveCredential(ref, where, { vault: vaultReader(vault, where, token) });
 }

@@ -6,6 +6,10 @@ import { silentLogger } from '../../src/lib/log.ts';
 import { createPlatform } from '../../src/playbooks/platform.ts';
 import { executorResolver, probeSystems } from '../../src/app/app-systems.ts';
 import { freePort } from '../../src/lib/free-port.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startFakeHttp } from '../helpers/fake-http.ts';
 
 function problems(text: string, path = 'x.yaml'): string[] {
   try {
@@ -28,18 +32,48 @@ test('a vault: reference without provider.vault is refused when the configuratio
   assert.deepEqual(own, ['provider.vault.token: Vault\'s own token cannot be read from Vault: use env:NAME or file:/path']);
 });
 
-test('with provider.vault configured, check says a vault: reference is to be resolved through Vault and fails it: the Vault connector is not built yet', async () => {
+test('with provider.vault configured, check and the platform resolve a vault: reference through Vault (KV v2), with Vault\'s own token from its reference', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-ref-'));
+  const tokenFile = join(dir, 'vault-token');
+  writeFileSync(tokenFile, 'hvs.REFtestTOKEN0123456789\n', { mode: 0o600 });
+  const vault = await startFakeHttp((r) => {
+    if (r.headers['x-vault-token'] !== 'hvs.REFtestTOKEN0123456789') return { status: 403, json: { errors: ['permission denied'] } };
+    if (r.url === '/v1/sys/internal/ui/mounts/secret/tb') return { status: 200, json: { data: { path: 'secret/', type: 'kv', options: { version: '2' } } } };
+    if (r.url === '/v1/secret/data/tb') return { status: 200, json: { data: { data: { password: 'tb-password-from-vault' }, metadata: { version: 1, deletion_time: '', destroyed: false } } } };
+    return { status: 404, json: { errors: [] } };
+  });
+  try {
+    const loaded = parseConfig(`version: 1\nprovider:\n  vault: { url: "${vault.url}", insecure: true, token: "file:${tokenFile}" }\n${tb('vault:secret/tb#password')}`, 'x.yaml');
+    const rows = await probeSystems(loaded, silentLogger, 2000);
+    const cred = rows.find((r) => r.system === 'thingsboard credential');
+    assert.deepEqual([cred?.ok, cred?.endpoint, cred?.detail], [true, 'vault:secret/tb#password', 'resolves']);
+    const platform = createPlatform(loaded, silentLogger, executorResolver(loaded));
+    assert.equal((await platform.credential('vault:secret/tb#password', 'tenants.acme.thingsboard.password')).reveal(), 'tb-password-from-vault');
+    // Nothing is cached: a second resolution reads Vault again.
+    const before = vault.requests.length;
+    await platform.credential('vault:secret/tb#password', 'tenants.acme.thingsboard.password');
+    assert.equal(vault.requests.length, before + 2);
+    await assert.rejects(platform.credential('vault:secret/tb#user', 'tenants.acme.thingsboard.password'),
+      (err: unknown) => err instanceof FirebreakError && err.code === 'SECRET_UNAVAILABLE'
+        && err.message === 'tenants.acme.thingsboard.password: vault:secret/tb#user: tb in secret/ has no key "user" (its keys: password)');
+  } finally { await vault.close(); rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('with provider.vault configured but unreachable, check fails the vault: reference naming it and Vault\'s address', async () => {
   const port = await freePort();
   const loaded = parseConfig(`version: 1\nprovider:\n  vault: { url: "https://127.0.0.1:${port}", token: env:FB_REF_VAULT_TOKEN }\n${tb('vault:secret/tb#password')}`, 'x.yaml');
   const rows = await probeSystems(loaded, silentLogger, 2000);
   const cred = rows.find((r) => r.system === 'thingsboard credential');
   assert.equal(cred?.ok, false, 'not a pass');
   assert.equal(cred?.endpoint, 'vault:secret/tb#password');
-  assert.equal(cred?.detail, `tenants.acme.thingsboard.password: vault:secret/tb#password is to be resolved through Vault at https://127.0.0.1:${port} (provider.vault), but vault: references cannot be resolved yet: the Vault connector is not built (issue 10)`);
-  // A playbook connecting at run time meets the same refusal, not a generic failure.
+  // Vault's own token is resolved first: its reference is named when it is missing.
+  assert.equal(cred?.detail, 'tenants.acme.thingsboard.password: provider.vault.token: environment variable FB_REF_VAULT_TOKEN is not set (referenced as env:FB_REF_VAULT_TOKEN)');
   const platform = createPlatform(loaded, silentLogger, executorResolver(loaded));
-  await assert.rejects(platform.credential('vault:secret/tb#password', 'tenants.acme.thingsboard.password'), /cannot be resolved yet: the Vault connector is not built \(issue 10\)/);
-  await assert.rejects(platform.connect('thingsboard', loaded.config.tenants['acme']?.thingsboard ?? assert.fail(), 'tenants.acme.thingsboard'), /tenants\.acme\.thingsboard\.password: vault:secret\/tb#password is to be resolved through Vault/);
+  const withToken = parseConfig(`version: 1\nprovider:\n  vault: { url: "https://127.0.0.1:${port}", token: { value: "hvs.inline" } }\nlab: true\nlabConfigFile: /lab/x.yaml\n${tb('vault:secret/tb#password')}`, '/lab/x.yaml');
+  const labPlatform = createPlatform(withToken, silentLogger, executorResolver(withToken));
+  await assert.rejects(labPlatform.credential('vault:secret/tb#password', 'tenants.acme.thingsboard.password'),
+    new RegExp(`: tenants\\.acme\\.thingsboard\\.password: vault:secret/tb#password: vault at https://127\\.0\\.0\\.1:${port} is unreachable`));
+  await assert.rejects(platform.connect('thingsboard', loaded.config.tenants['acme']?.thingsboard ?? assert.fail(), 'tenants.acme.thingsboard'), /tenants\.acme\.thingsboard\.password: provider\.vault\.token: environment variable FB_REF_VAULT_TOKEN is not set/);
 });
 
 test('check refuses a vault: reference of a configuration that skipped loading\'s rules, naming provider.vault', async () => {

@@ -44,6 +44,8 @@ export interface FuzzConfig {
    * the body to check instead, `status-only` (the status must still be documented), or `skip`.
    */
   readonly divergence?: (r: FuzzResult) => { readonly body: unknown } | 'status-only' | 'skip' | undefined;
+  /** Methods the vendor treats as another (Vault: PUT is POST): never sent as "wrong methods" where the other is documented. */
+  readonly equivalentMethods?: Readonly<Record<string, string>>;
 }
 
 export type FuzzBody = { readonly json: unknown; readonly negative?: string } | { readonly raw: string; readonly contentType: string; readonly negative?: string };
@@ -120,7 +122,8 @@ export async function fuzz(c: FuzzConfig): Promise<FuzzReport> {
     const kind = random();
     if (kind < 0.1) {
       // A method the document does not define for this path, on a path that exists.
-      const wrong = ALL_METHODS.filter((m) => !c.spec.methods(op.template).includes(m));
+      const documented = c.spec.methods(op.template);
+      const wrong = ALL_METHODS.filter((m) => !documented.includes(m) && !documented.includes(c.equivalentMethods?.[m] ?? m));
       if (wrong.length === 0) continue;
       const method = pick.one(wrong);
       const path = op.template.replace(/\{([^}]+)\}/g, (_m, p: string) => encodeURIComponent(pick.one(c.values[p] ?? [randomUUID()])));
@@ -144,7 +147,10 @@ export async function fuzz(c: FuzzConfig): Promise<FuzzReport> {
 
     const spec = c.spec.operation(op.method, op.template);
     const negatives: string[] = [];
-    const params = (spec['parameters'] as Json[] | undefined) ?? [];
+    // Parameters declared on the path item apply to each of its operations (OpenAPI 3), unless the operation redeclares them.
+    const own = (spec['parameters'] as Json[] | undefined) ?? [];
+    const shared = ((((c.spec.doc['paths'] as Json)[op.template] as Json | undefined)?.['parameters'] as Json[] | undefined) ?? []).filter((p) => !own.some((o) => o['name'] === p['name'] && o['in'] === p['in']));
+    const params = [...shared, ...own];
     let path = op.template;
     const query = new URLSearchParams();
     for (const p of params) {

@@ -5,30 +5,48 @@ import { credentialRef, endpoint } from '../connector-schema.ts';
 import { defineConnector, needs } from '../connector-types.ts';
 import { httpProbe } from '../connector-probe.ts';
 import { tlsOption } from '../connector-tls.ts';
+import type { VaultClient } from './vault-client.ts';
 
-export const vaultSchema = z.strictObject({ ...endpoint, token: credentialRef });
+export const vaultSchema = z.strictObject({
+  ...endpoint,
+  token: credentialRef,
+  namespace: z.string().min(1).optional().describe('Vault Enterprise namespace, sent as X-Vault-Namespace (e.g. "ops/").'),
+});
 export type VaultSettings = z.output<typeof vaultSchema>;
 
-/** Why a `vault:` reference cannot be resolved today, even with provider.vault configured. */
-export const VAULT_NOT_BUILT = 'vault: references cannot be resolved yet: the Vault connector is not built (issue 10)';
-
-/**
- * HashiCorp Vault (provider only): schema, probe and credentials only. No
- * client yet, so `create` is absent and `vault:` credential references are
- * refused with {@link VAULT_NOT_BUILT} by {@link vaultReader}; the Vault
- * connector (issue 10) replaces that function with a KV read.
- */
+/** HashiCorp Vault (provider only): the client of CONTRACTS.md §2, probed through `sys/health`. */
 export const vaultConnector = defineConnector({
   id: 'vault',
   configKey: 'vault',
   scopes: ['provider'],
   schema: vaultSchema,
+  async create(c, ctx): Promise<VaultClient> {
+    const { createVaultClient } = await import('./vault-client.ts');
+    return createVaultClient({ url: c.url, token: await ctx.credential(c.token, 'token'), ...(c.namespace === undefined ? {} : { namespace: c.namespace }), ...tlsOption(c, ctx.where) }, { logger: ctx.log });
+  },
   probe: (c, ctx) => httpProbe('vault', c.url, 'v1/sys/health', () => tlsOption(c, ctx.where), ctx),
   credentials: (c) => needs({ token: c.token }),
 });
 
-/** Reads `vault:mount/path#key` through the configured Vault. Until the connector exists: a clear refusal, never a silent pass. */
-export function vaultReader(config: VaultSettings, where: string): (mountPath: string, key: string) => Promise<Secret> {
-  const origin = new URL(config.url).origin;
-  return (mountPath, key) => Promise.reject(new FirebreakError('SECRET_UNAVAILABLE', `${where}: vault:${mountPath}#${key} is to be resolved through Vault at ${origin} (provider.vault), but ${VAULT_NOT_BUILT}`, { retryable: false }));
+/**
+ * Reads `vault:mount/path#key` through the configured Vault (provider.vault): `token` resolves
+ * Vault's own token (an env: or file: reference: loading refuses a vault: one). Each read opens
+ * a client and closes it: nothing is cached, neither the value nor the mount's KV version, so a
+ * rotated secret is seen by the next read. Errors name `where` and the reference, never a value.
+ */
+export function vaultReader(config: VaultSettings, where: string, token: () => Promise<Secret>): (mountPath: string, key: string) => Promise<Secret> {
+  return async (mountPath, key) => {
+    let client: VaultClient | undefined;
+    try {
+      // Loaded on first use: configuration loading and check without vault: references never load the client.
+      const { createVaultClient } = await import('./vault-client.ts');
+      client = createVaultClient({ url: config.url, token: await token(), ...(config.namespace === undefined ? {} : { namespace: config.namespace }), ...tlsOption(config, 'provider.vault') });
+      return await client.readReference(mountPath, key);
+    } catch (err) {
+      if (!(err instanceof FirebreakError)) throw err;
+      throw new FirebreakError(err.code, `${where}: ${err.message}`, { cause: err, retryable: err.retryable, ...(err.details === undefined ? {} : { details: err.details }), ...(err.retryAfterMs === undefined ? {} : { retryAfterMs: err.retryAfterMs }) });
+    } finally {
+      await client?.close();
+    }
+  };
 }
