@@ -289,6 +289,8 @@ export function createRunContext(j: RunJournal, x: Execution, prefix = '', paren
     },
 
     async stepState(id: string) {
+      // A step not started in a first execution has no state: nothing to wait for or read.
+      if (isNew(full(id))) return undefined;
       await j.idle();
       const r = store.getStep(runId, full(id));
       return r === undefined ? undefined : { status: r.status, attempts: r.attempts, error: r.error };
