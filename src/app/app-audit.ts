@@ -24,6 +24,8 @@ export class AuditRecorder {
   #committed: CommittedEvent[] = [];
   #queue: Promise<void> = Promise.resolve();
   #scheduled = false;
+  /** The next scheduled drain reads the journal to its end (not only this process's events). */
+  #readAll = false;
   #closed = false;
 
   constructor(runtime: DurableRuntime, audit: AuditTrail, log: Logger) {
@@ -35,16 +37,21 @@ export class AuditRecorder {
   /**
    * After a journal commit: appends the outbox soon, coalescing the commits of
    * one turn of the event loop. `events` are the commit's, as stored: appended
-   * from memory while their ids follow the chain's cursor, read back otherwise.
+   * from memory while their ids follow the chain's cursor, read back when
+   * another process's come first. Without `events` (opening a store that a
+   * crashed process left behind), everything outstanding is read.
    */
-  schedule(events: readonly CommittedEvent[] = []): void {
+  schedule(events?: readonly CommittedEvent[]): void {
     if (this.#closed) return;
-    for (const e of events) this.#committed.push(e);
+    if (events === undefined) this.#readAll = true;
+    else for (const e of events) this.#committed.push(e);
     if (this.#scheduled) return;
     this.#scheduled = true;
     setImmediate(() => {
       this.#scheduled = false;
-      if (!this.#closed) void this.#enqueue(() => this.#drain());
+      const all = this.#readAll;
+      this.#readAll = false;
+      if (!this.#closed) void this.#enqueue(() => this.#drain(all));
     });
   }
 
@@ -74,7 +81,13 @@ export class AuditRecorder {
     return next;
   }
 
-  async #drain(): Promise<void> {
+  /**
+   * Appends the outstanding events: this process's from memory; the journal is
+   * read where another process's come first, and to its end when `all`
+   * (flush, an application entry, opening a store). Another process's events
+   * that follow all of ours wait for that: their own process appends them too.
+   */
+  async #drain(all = true): Promise<void> {
     const look: JournalLookups = {
       incidentOf: async (runId) => {
         let id = this.#incidents.get(runId);
@@ -88,7 +101,9 @@ export class AuditRecorder {
     };
     for (;;) {
       const cursor = this.#audit.sourceCursor(SOURCE);
-      const events = this.#takeCommitted(cursor) ?? await this.#runtime.events({ afterId: cursor, limit: BATCH });
+      const held = this.#takeCommitted(cursor);
+      if (held === undefined && !all && this.#committed.length === 0) return;
+      const events = held ?? await this.#runtime.events({ afterId: cursor, limit: BATCH });
       const last = events.at(-1);
       if (last === undefined) return;
       const entries: { id: number; input: AuditInput }[] = [];

@@ -96,6 +96,10 @@ export class AuditLog implements AuditTrail {
   readonly #now: () => Date;
   readonly #head: StatementSync;
   readonly #insert: StatementSync;
+  readonly #cursor: StatementSync;
+  readonly #advance: StatementSync;
+  /** The connection's synchronous level, read once (appendFrom lowers it for its own commits). */
+  #level: number | undefined;
   /** A checkpoint was written inside a caller's transaction: the anchor follows once that has committed. */
   #anchorDue = false;
   /** This instance appended entries: its checkpoint() signs the head. */
@@ -109,6 +113,8 @@ export class AuditLog implements AuditTrail {
     this.#now = o.now ?? (() => new Date());
     this.#head = o.db.prepare('SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1');
     this.#insert = o.db.prepare('INSERT INTO audit_entries (seq, entry, hash) VALUES (?, ?, ?)');
+    this.#cursor = o.db.prepare('SELECT last_id FROM audit_sources WHERE source = ?');
+    this.#advance = o.db.prepare('INSERT INTO audit_sources (source, last_id) VALUES (?, ?) ON CONFLICT (source) DO UPDATE SET last_id = excluded.last_id');
   }
 
   get publicKeyPem(): string {
@@ -169,18 +175,17 @@ export class AuditLog implements AuditTrail {
    */
   appendFrom(source: string, upTo: number, events: readonly { readonly id: number; readonly input: AuditInput }[]): AuditEntry[] {
     const run = (): AuditEntry[] => {
-      const row = this.#db.prepare('SELECT last_id FROM audit_sources WHERE source = ?').get(source);
-      const cursor = row === undefined ? 0 : Number(row['last_id']);
+      const cursor = this.sourceCursor(source);
       if (upTo <= cursor) return [];
       const fresh = events.filter((e) => e.id > cursor).map((e) => e.input);
-      this.#db.prepare('INSERT INTO audit_sources (source, last_id) VALUES (?, ?) ON CONFLICT (source) DO UPDATE SET last_id = excluded.last_id').run(source, upTo);
+      this.#advance.run(source, upTo);
       return this.appendMany(fresh);
     };
     if (this.#db.isTransaction) return run();
     const head = this.#head.get();
     const seq = head === undefined ? 0 : Number(head['seq']);
     const signs = seq === 0 || Math.floor((seq + events.length) / this.#every) > Math.floor(seq / this.#every);
-    const level = Number(this.#db.prepare('PRAGMA synchronous').get()?.['synchronous'] ?? 2);
+    const level = this.#level ??= Number(this.#db.prepare('PRAGMA synchronous').get()?.['synchronous'] ?? 2);
     if (signs || level <= 1) return this.#outside(run);
     this.#db.exec('PRAGMA synchronous = NORMAL');
     try {
@@ -192,7 +197,7 @@ export class AuditLog implements AuditTrail {
 
   /** How far the chain holds a source's events. */
   sourceCursor(source: string): number {
-    const row = this.#db.prepare('SELECT last_id FROM audit_sources WHERE source = ?').get(source);
+    const row = this.#cursor.get(source);
     return row === undefined ? 0 : Number(row['last_id']);
   }
 
