@@ -6,6 +6,7 @@ import { auditEntryOf, type JournalLookups } from '../audit/audit-journal.ts';
 
 const SOURCE = 'journal';
 const BATCH = 500;
+const HELD_MAX = 20 * BATCH;
 
 /**
  * Everything the application writes to the audit trail goes through here, in
@@ -45,6 +46,8 @@ export class AuditRecorder {
     if (this.#closed) return;
     if (events === undefined) this.#readAll = true;
     else for (const e of events) this.#committed.push(e);
+    // Appends that keep failing (a full disk) must not hold every later event in memory: the journal has them.
+    if (this.#committed.length > HELD_MAX) this.#committed = [];
     if (this.#scheduled) return;
     this.#scheduled = true;
     setImmediate(() => {
