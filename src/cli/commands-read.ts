@@ -18,7 +18,8 @@ export function registerReadCommands(program: Command): void {
     const list = id === undefined ? PLAYBOOK_DESCRIPTORS : PLAYBOOK_DESCRIPTORS.filter((p) => p.id === id);
     if (id !== undefined && list.length === 0) throw new FirebreakError('NOT_FOUND', `no playbook "${id}"; known: ${PLAYBOOK_DESCRIPTORS.map((p) => p.id).join(', ') || '(none)'}`);
     if (g.json) {
-      out.data(list.map(describePlaybook));
+      // With the phases a playbook does not do yet (its descriptor's list; the definition has no place for them).
+      out.data(list.map((p) => ({ ...describePlaybook(p), absent: p.absent ?? [] })));
       return;
     }
     if (list.length === 0) out.line('No playbooks are installed.');
@@ -28,6 +29,8 @@ export function registerReadCommands(program: Command): void {
       if (id === undefined) continue;
       out.line();
       for (const s of p.steps) out.line(`  ${s.phase.padEnd(12)} ${s.id.padEnd(28)} ${s.system.padEnd(12)} ${s.effect}${needsApproval(s) ? ' (approval)' : ''}${s.fanOut === true ? ' (fan-out)' : ''}${(s.dependsOn ?? []).length > 0 ? ` after ${(s.dependsOn ?? []).join(', ')}` : ''}`);
+      const { printAbsent } = await import('./plan-print.ts');
+      printAbsent(out, p.id);
       const { describeInputs } = await import('./playbook-options.ts');
       out.line(describeInputs({ id: p.id, input: await p.input() }));
     }

@@ -11,6 +11,7 @@ import type { App, StartRequest } from '../app/app.ts';
 import type { RunOutcome } from '../engine/runtime-types.ts';
 import { renderReport } from '../report/report-render.ts';
 import { PLAYBOOK_DESCRIPTORS } from '../playbooks/playbook-list.ts';
+import type { Drill, DrillLab } from '../playbooks/playbook-descriptor.ts';
 import { loggerFor, type CommandContext } from './cli-context.ts';
 import { createTaskList } from './task-list.ts';
 import { formatDuration } from './output.ts';
@@ -57,12 +58,16 @@ export async function drill(c: CommandContext, playbookId: string | undefined, i
   try {
     const app = await openApp({ loaded: loadConfig(lab.configPath), logger: await loggerFor(g) });
     try {
+      const drillLab: DrillLab = {
+        ...(lab.postgres === undefined ? {} : { postgresRole: lab.postgres.role }),
+        vault: { url: lab.vault.url, unsealKeys: lab.vault.unsealKeys, threshold: lab.vault.threshold },
+      };
       for (const p of list) {
         const given = p.drill?.input;
-        const input = inputs.length > 0 ? parseInputArgs(app.playbook(p.id), inputs) : { ...(typeof given === 'function' ? given({ ...(lab.postgres === undefined ? {} : { postgresRole: lab.postgres.role }) }) : given) };
+        const input = inputs.length > 0 ? parseInputArgs(app.playbook(p.id), inputs) : { ...(typeof given === 'function' ? given(drillLab) : given) };
         if (!g.json) out.line(`\n${out.style('bold', `Drill: ${p.id}`)} ${out.style('dim', JSON.stringify(input))}`);
         const tasks = g.json ? undefined : createTaskList(out);
-        const { runId, incidentId, outcome } = await startFollowed(app, { playbook: p.id, input, initiator: c.actor(), yes: true }, tasks);
+        const { runId, incidentId, outcome } = await startFollowed(app, { playbook: p.id, input, initiator: c.actor(), yes: true }, tasks, p.drill?.manual === undefined ? undefined : { manual: p.drill.manual, lab: drillLab });
         if (incidentId === null) throw new FirebreakError('INTERNAL', `the drill's run ${runId} has no incident`);
         const report = await app.queries.report(incidentId, { verifyAudit: true });
         const reportPath = join(dir, `report-${incidentId}.md`);
@@ -113,14 +118,40 @@ export async function drill(c: CommandContext, playbookId: string | undefined, i
   return worst;
 }
 
-/** Starts a run and shows its progress (when `tasks`) until it ends: every event up to its end is shown before what follows. */
-async function startFollowed(app: App, req: StartRequest, tasks: ReturnType<typeof createTaskList> | undefined): Promise<{ runId: string; incidentId: string | null; outcome: RunOutcome }> {
+/** The drill's stand-in for the people of a manual step: does their part against the lab, then confirms it as they would. */
+interface DrillOperator { readonly manual: NonNullable<Drill['manual']>; readonly lab: DrillLab }
+
+/**
+ * Starts a run and shows its progress (when `tasks`) until it ends: every event up to its end is shown before what follows.
+ * With an `operator`, a wait at one of its manual steps is answered: the step's work done against the lab, then confirmed.
+ */
+async function startFollowed(app: App, req: StartRequest, tasks: ReturnType<typeof createTaskList> | undefined, operator?: DrillOperator): Promise<{ runId: string; incidentId: string | null; outcome: RunOutcome }> {
   let stop = () => Promise.resolve();
+  let stopOperator = () => Promise.resolve();
+  const abort = new AbortController();
+  const answered = new Set<string>();
+  let failure: Error | undefined;
   try {
     const started = await app.start(req);
     if (tasks !== undefined) stop = app.follow(started.runId, tasks.onEvent);
-    return { runId: started.runId, incidentId: started.incidentId, outcome: await started.outcome };
+    if (operator !== undefined) {
+      stopOperator = app.follow(started.runId, (e) => {
+        if (e.type !== 'waiting' || e.meta?.['manual'] !== true || !e.stepId.startsWith('approve-')) return;
+        const step = e.stepId.slice('approve-'.length);
+        const act = operator.manual[step];
+        if (act === undefined || answered.has(step)) return;
+        answered.add(step);
+        void act(operator.lab, abort.signal)
+          .then(() => app.approve({ runRef: started.runId, approver: 'drill-operator', decision: 'approve', step, note: 'the drill did this manual step against the lab' }))
+          .catch(async (err: unknown) => { failure = err instanceof Error ? err : new Error(String(err)); await app.cancel(started.runId, 'drill-operator'); });
+      });
+    }
+    const outcome = await started.outcome;
+    if (failure !== undefined) throw failure;
+    return { runId: started.runId, incidentId: started.incidentId, outcome };
   } finally {
+    abort.abort();
+    await stopOperator();
     await stop();
     tasks?.stop();
   }

@@ -34,6 +34,8 @@ export function labSummary(lab: Lab, removeOnExit: boolean): Record<string, unkn
       hawkbit: { url: s.hawkbit.url, username: c.hawkbit.username, password: c.hawkbit.password },
       'step-ca': { url: s['step-ca'].url, provisioner: c.stepCa.username, password: c.stepCa.password, rootCert: join(lab.dir, 'root_ca.crt'), caCert: join(lab.dir, 'sub_ca.crt') },
       'provider-ca': { url: s['provider-ca'].url, provisioner: c.providerCa.username, password: c.providerCa.password, caCert: join(lab.dir, 'provider_ca.crt') },
+      // Vault's root token stays in its file (new at each start, as `vault operator init` makes it); the operator logs in with userpass.
+      vault: { url: lab.vault.url, username: c.vault.username, password: c.vault.password, tokenFile: lab.vault.tokenFile, auditLog: lab.vault.auditFile },
     },
     wireguard: { kind: 'stand-in (an executor, no network interface)', stateFile: join(lab.dir, 'wireguard-host.json'), peersJson: join(lab.dir, 'cdm_peers.json') },
     examples: [
@@ -56,6 +58,7 @@ function printHuman(out: Out, lab: Lab, removeOnExit: boolean): void {
     ['hawkBit', s.hawkbit.url, `${c.hawkbit.username} / ${c.hawkbit.password} (HTTP Basic)`],
     [`step-ca (${lab.tenant} Sub-CA)`, s['step-ca'].url, `provisioner ${c.stepCa.username} / ${c.stepCa.password}; root ${join(lab.dir, 'root_ca.crt')}`],
     ['provider CA', s['provider-ca'].url, `provisioner ${c.providerCa.username} / ${c.providerCa.password}`],
+    ['Vault', lab.vault.url, `userpass ${c.vault.username} / ${c.vault.password}; root token in ${lab.vault.tokenFile}`],
     ['WireGuard', 'stand-in, no network', `state ${join(lab.dir, 'wireguard-host.json')}, peers ${join(lab.dir, 'cdm_peers.json')}`],
   ]);
   out.line();

@@ -1,4 +1,5 @@
 import type { Plan, PlanEntry } from '../engine/playbook-plan.ts';
+import { findDescriptor } from '../playbooks/playbook-list.ts';
 import type { Out } from './output.ts';
 
 const MARK: Record<PlanEntry['action'], string> = { change: '+', none: '=', unknown: '?', read: '·' };
@@ -31,6 +32,16 @@ export function printPlan(out: Out, plan: Plan, options: { maxItems?: number } =
       if (mine.length > maxItems) out.line(out.style('dim', `    … and ${mine.length - maxItems} more (--json lists all)`));
     }
   }
+  printAbsent(out, plan.playbook);
+}
+
+/** The phases of a playbook that are not built yet, so that a plan or a listing never reads as the whole procedure. */
+export function printAbsent(out: Out, playbookId: string): void {
+  const absent = findDescriptor(playbookId)?.absent ?? [];
+  if (absent.length === 0) return;
+  out.line();
+  out.line(out.style('yellow', `Not built yet: ${playbookId} does not do these (nothing runs for them):`));
+  for (const a of absent) out.line(`  - ${a.name}: ${a.why}`);
 }
 
 function colour(out: Out, action: PlanEntry['action']): string {

@@ -10,12 +10,31 @@ export type PlatformPlaybook = AnyPlaybook<PlatformEnv>;
 /** What a drill's lab provides beyond its fixed names (a throwaway role on a configured database…). */
 export interface DrillLab {
   readonly postgresRole?: string;
+  /** The lab Vault and its unseal shares (base64): lab only, so that a drill can play the key holders' quorum. */
+  readonly vault?: { readonly url: string; readonly unsealKeys: readonly string[]; readonly threshold: number };
 }
 
 /** How `firebreak drill` rehearses a playbook: its inputs against the lab, and what the lab must provide beyond the defaults ("postgres"). */
 export interface Drill {
   readonly input: Readonly<Record<string, unknown>> | ((lab: DrillLab) => Readonly<Record<string, unknown>>);
   readonly needs?: readonly string[];
+  /**
+   * Manual steps the drill performs in the people's place, by step id: what
+   * they would do, against the lab (the Vault quorum unsealing). The drill
+   * then confirms the step as a person would (`firebreak approve --step`).
+   */
+  readonly manual?: Readonly<Record<string, (lab: DrillLab, signal: AbortSignal) => Promise<void>>>;
+}
+
+/**
+ * A phase of the seed's procedure that the playbook does not do yet: listed
+ * (by `firebreak playbooks <id>`, the plan and the report) so that nobody
+ * takes its absence for a phase that ran. Never a step that pretends.
+ */
+export interface AbsentPhase {
+  readonly name: string;
+  /** What it would do, and why it is not there yet (which issue builds it). */
+  readonly why: string;
 }
 
 /** A step as it is listed before its code is loaded: the header of its definition, and whether it fans out over items (devices, tenants). */
@@ -38,6 +57,8 @@ export interface PlaybookDescriptor {
   readonly version: number;
   readonly rto: Partial<Record<Phase, number>>;
   readonly steps: readonly StepOutline[];
+  /** Phases of the seed's procedure not built yet (shown, never faked). */
+  readonly absent?: readonly AbsentPhase[];
   readonly drill?: Drill;
   /** The input schema, for the names and help of the playbook's options (validation is the loaded playbook's). */
   readonly input: () => Promise<z.ZodType>;

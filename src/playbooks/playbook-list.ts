@@ -2,6 +2,7 @@ import { loadPlaybook, type PlatformPlaybook, type PlaybookDescriptor } from './
 import { deviceCompromiseDescriptor } from './device-compromise/device-descriptor.ts';
 import { subcaCompromiseDescriptor } from './subca-compromise/subca-descriptor.ts';
 import { dbCredentialLeakDescriptor } from './db-credential-leak/db-descriptor.ts';
+import { vaultBreachDescriptor } from './vault-breach/vault-descriptor.ts';
 
 /**
  * Every playbook Firebreak ships, in one explicit list (no registration by
@@ -14,6 +15,7 @@ export const PLAYBOOK_DESCRIPTORS: readonly PlaybookDescriptor[] = [
   deviceCompromiseDescriptor,
   subcaCompromiseDescriptor,
   dbCredentialLeakDescriptor,
+  vaultBreachDescriptor,
 ];
 
 export function findDescriptor(id: string): PlaybookDescriptor | undefined {

@@ -4,6 +4,7 @@ import type { Plan } from '../engine/playbook-plan.ts';
 import type { StepOutcome } from '../engine/playbook-executor.ts';
 import type { RunRecord, StepRecord } from '../engine/runtime-types.ts';
 import type { Incident, IncidentEvent } from '../incidents/incident-store.ts';
+import { findDescriptor } from '../playbooks/playbook-list.ts';
 
 export interface ReportAction {
   readonly stepId: string;
@@ -55,6 +56,8 @@ export interface IncidentReport {
   readonly evidence: readonly EvidenceItem[];
   /** What is left undone: failed steps and items, pending approvals, runs not finished. */
   readonly remaining: readonly string[];
+  /** Phases of the runs' playbooks that are not built yet (their descriptors list them): never done, whatever the runs say. */
+  readonly notBuilt?: readonly { readonly playbook: string; readonly name: string; readonly why: string }[];
   readonly audit: ReportAudit;
 }
 
@@ -94,7 +97,8 @@ export function buildReport(src: ReportSource): IncidentReport {
     return { phase, targetMs, completedAt: done?.ts ?? null, elapsedMs, met };
   });
   const runs = src.runs.map(({ run, steps }) => reportRun(run, steps));
-  return { generatedAt: now.toISOString(), incident, timeline, phases, runs, evidence: evidenceOf(timeline), remaining: remainingOf(runs), audit: src.audit };
+  const notBuilt = [...new Set(runs.map((r) => r.playbook))].flatMap((id) => (findDescriptor(id)?.absent ?? []).map((a) => ({ playbook: id, name: a.name, why: a.why })));
+  return { generatedAt: now.toISOString(), incident, timeline, phases, runs, evidence: evidenceOf(timeline), remaining: remainingOf(runs), ...(notBuilt.length === 0 ? {} : { notBuilt }), audit: src.audit };
 }
 
 /** The evidence an incident's timeline records as captured. */

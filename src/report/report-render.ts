@@ -59,6 +59,10 @@ function markdown(r: IncidentReport): string {
   L.push('## Failures and what remains', '');
   if (r.remaining.length === 0) L.push('Nothing remains: every step completed.');
   for (const x of r.remaining) L.push(`- ${x}`);
+  if (r.notBuilt !== undefined) {
+    L.push('', '## Not built yet (not done by this response)', '');
+    for (const a of r.notBuilt) L.push(`- ${a.playbook}: **${a.name}**: ${a.why}`);
+  }
   L.push('', '## Evidence', '');
   if (r.evidence.length === 0) L.push('No evidence was captured.');
   for (const e of r.evidence) L.push(`- ${e.name} from ${e.step} at ${e.at}: \`${e.ref}\` (sha256 \`${e.sha256}\`)`);
@@ -97,6 +101,7 @@ ${r.phases.map((p) => `<tr><td>${esc(p.phase)}</td><td>${esc(dur(p.targetMs))}</
 ${runs}
 <h2>Failures and what remains</h2>
 ${r.remaining.length === 0 ? '<p>Nothing remains: every step completed.</p>' : `<ul>${r.remaining.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>`}
+${r.notBuilt === undefined ? '' : `<h2>Not built yet (not done by this response)</h2>\n<ul>${r.notBuilt.map((a) => `<li>${esc(a.playbook)}: <strong>${esc(a.name)}</strong>: ${esc(a.why)}</li>`).join('')}</ul>`}
 <h2>Evidence</h2>
 ${r.evidence.length === 0 ? '<p>No evidence was captured.</p>' : `<ul>${r.evidence.map((e) => `<li>${esc(e.name)} from ${esc(e.step)} at ${esc(e.at)}: <code>${esc(e.ref)}</code> (sha256 <code>${esc(e.sha256)}</code>)</li>`).join('')}</ul>`}
 <h2>Timeline</h2>

@@ -32,6 +32,14 @@ export interface TokenInfo {
 
 const mountArg = (mount: string) => vaultPath('auth mount', mount);
 
+function tokenInfo(d: Record<string, unknown>): TokenInfo {
+  const expire = d['expire_time'];
+  return {
+    accessor: field.str(d, 'accessor'), displayName: field.str(d, 'display_name'), policies: field.strs(d, 'policies'), path: field.str(d, 'path'),
+    ttl: field.num(d, 'ttl'), orphan: field.bool(d, 'orphan'), type: field.str(d, 'type'), expireTime: typeof expire === 'string' ? expire : null,
+  };
+}
+
 export function vaultAuth(t: VaultTransport) {
   /** A LIST (as `GET …?list=true`): the keys, or [] for Vault's "nothing there" 404 (`{"errors":[]}`). */
   async function list(path: string, signal?: AbortSignal): Promise<string[]> {
@@ -103,14 +111,39 @@ export function vaultAuth(t: VaultTransport) {
       return read(`auth/${mountArg(mount)}/config`, signal);
     },
 
+    /**
+     * Creates or updates a role (approle, jwt, oidc) or user (userpass) with these settings
+     * (`POST auth/<mount>/role/<name>`): what {@link readRole} returned can be written back.
+     */
+    async writeRole(kind: RoleKind, mount: string, name: string, settings: Readonly<Record<string, unknown>>, signal?: AbortSignal): Promise<void> {
+      await t.request({ method: 'POST', path: `${roleBase(kind, mount)}/${vaultPath('role name', name, { single: true })}`, json: settings, signal });
+    },
+    /** Sets an AppRole role's role_id (`POST auth/<mount>/role/<name>/role-id`): a re-created role keeps the id its services log in with. */
+    async writeAppRoleId(mount: string, name: string, roleId: string, signal?: AbortSignal): Promise<void> {
+      await t.request({ method: 'POST', path: `auth/${mountArg(mount)}/role/${vaultPath('role name', name, { single: true })}/role-id`, json: { role_id: roleId }, signal });
+    },
+    /** Writes a JWT/OIDC mount's configuration (`POST auth/<mount>/config`). */
+    async writeJwtConfig(mount: string, config: Readonly<Record<string, unknown>>, signal?: AbortSignal): Promise<void> {
+      await t.request({ method: 'POST', path: `auth/${mountArg(mount)}/config`, json: config, signal });
+    },
+    /** `LIST auth/token/accessors` (sudo): the accessor of every token; [] when there are none. */
+    async listAccessors(signal?: AbortSignal): Promise<string[]> {
+      return list('auth/token/accessors', signal);
+    },
+    /** `auth/token/lookup-accessor`: a token described by its accessor (never the token itself), or null when there is no such token. */
+    async lookupAccessor(accessor: string, signal?: AbortSignal): Promise<TokenInfo | null> {
+      const res = await t.request({ method: 'POST', path: 'auth/token/lookup-accessor', json: { accessor }, accept: [400, 403], signal });
+      // Vault answers an unknown (revoked) accessor with 400 "invalid accessor"; some versions with 403 "bad token".
+      if (res.status === 400 || res.status === 403) {
+        if (/invalid accessor|bad token/i.test(res.text)) return null;
+        throw t.error('POST', 'auth/token/lookup-accessor', res);
+      }
+      return tokenInfo(dataOf(res.json<Record<string, unknown>>()));
+    },
+
     /** `auth/token/lookup-self`: the client's own token, described. */
     async lookupSelf(signal?: AbortSignal): Promise<TokenInfo> {
-      const d = dataOf(await t.json({ method: 'GET', path: 'auth/token/lookup-self', signal }));
-      const expire = d['expire_time'];
-      return {
-        accessor: field.str(d, 'accessor'), displayName: field.str(d, 'display_name'), policies: field.strs(d, 'policies'), path: field.str(d, 'path'),
-        ttl: field.num(d, 'ttl'), orphan: field.bool(d, 'orphan'), type: field.str(d, 'type'), expireTime: typeof expire === 'string' ? expire : null,
-      };
+      return tokenInfo(dataOf(await t.json({ method: 'GET', path: 'auth/token/lookup-self', signal })));
     },
     /** Revokes the client's own token (and its children). */
     async revokeSelf(signal?: AbortSignal): Promise<void> {

@@ -11,6 +11,10 @@ export const vaultSchema = z.strictObject({
   ...endpoint,
   token: credentialRef,
   namespace: z.string().min(1).optional().describe('Vault Enterprise namespace, sent as X-Vault-Namespace (e.g. "ops/").'),
+  disableAuth: z.array(z.string().regex(/^\/?[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*\/?$/, 'must be an auth mount path such as approle or ci/github')
+    .refine((v) => v.replace(/^\/|\/$/g, '') !== 'token', 'the token auth method cannot be disabled (Vault refuses it)'))
+    .min(1).optional()
+    .describe('Auth mounts that the vault-breach playbook disables during containment (default: approle and jwt). Each must be listed by sys/auth when the playbook plans; its configuration and roles are recorded first and restored in recovery.'),
 });
 export type VaultSettings = z.output<typeof vaultSchema>;
 

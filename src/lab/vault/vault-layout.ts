@@ -28,7 +28,7 @@ async function call(sim: VaultSim, method: string, path: string, body?: unknown)
 }
 
 /** Creates the standard layout on a running, unsealed lab Vault. */
-export async function createLabVaultLayout(sim: VaultSim, tenants: readonly string[] = LAB_TENANTS): Promise<LabVaultLayout> {
+export async function createLabVaultLayout(sim: VaultSim, tenants: readonly string[] = LAB_TENANTS, operator: LabVaultLayout['operator'] = { username: 'operator', password: 'operator-lab-password' }): Promise<LabVaultLayout> {
   await call(sim, 'POST', 'sys/auth/approle', { type: 'approle', description: 'tenant services' });
   await call(sim, 'POST', 'sys/auth/jwt', { type: 'jwt', description: 'CI pipelines' });
   await call(sim, 'POST', 'sys/auth/userpass', { type: 'userpass', description: 'operators' });
@@ -46,7 +46,6 @@ export async function createLabVaultLayout(sim: VaultSim, tenants: readonly stri
     await call(sim, 'POST', `secret/data/tenants/${t}/smtp`, { data: { host: `smtp.${t}.lab`, password: `${t}-smtp-lab-password` } });
     await call(sim, 'POST', `api_keys/${t}/payments`, { key: `${t}-payments-lab-key` });
   }
-  const operator = { username: 'operator', password: 'operator-lab-password' };
   await call(sim, 'POST', `auth/userpass/users/${operator.username}`, { password: operator.password, token_policies: ['default'] });
   return { tenants: [...tenants], roleIds, operator };
 }

@@ -1,0 +1,364 @@
+import { FirebreakError } from '../../lib/errors.ts';
+import { definePlaybook, type AnyStep, type StepContext, type StepDefinition } from '../../engine/playbook-types.ts';
+import { mapWithConcurrency } from '../../engine/rate-limit.ts';
+import { RoleKinds, type RoleKind, type VaultClient } from '../../connectors/vault/vault-client.ts';
+import { connectVault, type VaultBreachDeps } from './vault-deps.ts';
+import { vaultBreachInput, type VaultBreachInput } from './vault-inputs.ts';
+
+/**
+ * Seed "Vault compromise" (002), in the order a Vault allows (docs/playbooks/vault-breach.md):
+ * record the auth methods, revoke their tokens, disable the configured ones, seal last; then,
+ * once the key holders have unsealed it, re-create what was disabled. The assessment, rekey and
+ * rotation phases are not built yet: the descriptor lists them as absent (vault-descriptor.ts).
+ */
+
+type Ctx = StepContext<VaultBreachInput, VaultBreachDeps>;
+const step = <Out>(s: StepDefinition<VaultBreachInput, VaultBreachDeps, Out>) => s;
+
+/** The condition revoke, disable and recovery need: a sealed Vault answers 503 to all of them (CONTRACTS.md §2.0). */
+export const UNSEALED = 'vault.unsealed';
+
+/** A role (approle, jwt, oidc) or user (userpass) as Vault returns it: never a secret (Vault returns none: no secret_id, no password). */
+export interface RecordedRole {
+  readonly name: string;
+  readonly settings: Readonly<Record<string, unknown>>;
+  /** AppRole only: the role_id its services log in with, set again when the role is re-created. */
+  readonly roleId?: string;
+}
+
+export interface RecordedMount {
+  /** As sys/auth keys it: `approle/`. */
+  readonly path: string;
+  readonly type: string;
+  readonly description: string;
+  readonly accessor: string;
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly local: boolean;
+  readonly sealWrap: boolean;
+  readonly options: Readonly<Record<string, string>>;
+  readonly roles: readonly RecordedRole[];
+  /** JWT/OIDC: `auth/<mount>/config` (Vault leaves the client secret out). */
+  readonly jwtConfig?: Readonly<Record<string, unknown>>;
+  /** Why recovery cannot re-create everything of this mount, when it cannot (userpass passwords are not readable). */
+  readonly unrestorable?: string;
+}
+
+export interface AuthRecord {
+  readonly mounts: readonly RecordedMount[];
+  /** The mounts containment disables (validated against sys/auth). */
+  readonly disable: readonly string[];
+  /** The mounts whose tokens containment revokes: every auth method but `token/`. */
+  readonly revoke: readonly string[];
+  /** The seal's shares and threshold, for the unseal instructions. */
+  readonly seal: { readonly shares: number; readonly threshold: number };
+  readonly evidence: string | null;
+}
+
+/** Read-back fields that are aliases of others (`policies` of `token_policies`, `period` of `token_period`): written back, they would conflict. */
+const ALIASES = new Set(['policies', 'period', 'bound_cidr_list', 'num_uses']);
+
+const sealedError = (url: string) => new FirebreakError('PRECONDITION_FAILED',
+  `Vault at ${url} is sealed: containment needs it unsealed (a sealed Vault answers 503 to token revocation and auth disable, so sealing comes last). Unseal it with the quorum, or resume the run that sealed it; nothing was changed`);
+
+async function recordMount(v: VaultClient, path: string, m: { type: string; description: string; accessor: string; config: Readonly<Record<string, unknown>>; local: boolean; sealWrap: boolean; options: Readonly<Record<string, string>> }, signal: AbortSignal): Promise<RecordedMount> {
+  const mount = path.slice(0, -1);
+  const base = { path, type: m.type, description: m.description, accessor: m.accessor, config: m.config, local: m.local, sealWrap: m.sealWrap, options: m.options };
+  if (!Object.hasOwn(RoleKinds, m.type)) return { ...base, roles: [], ...(m.type === 'token' ? {} : { unrestorable: `roles of auth method type "${m.type}" cannot be read back: only the mount is re-created` }) };
+  const kind = m.type as RoleKind;
+  const names = await v.auth.listRoles(kind, mount, signal);
+  const roles: RecordedRole[] = [];
+  for (const name of names) {
+    const read = await v.auth.readRole(kind, mount, name, signal);
+    if (read === null) continue; // deleted between the list and the read
+    const settings = Object.fromEntries(Object.entries(read).filter(([k]) => !ALIASES.has(k)));
+    const roleId = kind === 'approle' ? await v.auth.readAppRoleId(mount, name, signal) : null;
+    roles.push({ name, settings, ...(roleId === null ? {} : { roleId }) });
+  }
+  const jwtConfig = kind === 'jwt' || kind === 'oidc' ? await v.auth.readJwtConfig(mount, signal) : null;
+  return {
+    ...base, roles, ...(jwtConfig === null ? {} : { jwtConfig }),
+    ...(kind === 'userpass' && roles.length > 0 ? { unrestorable: `${roles.length} userpass user(s): Vault never returns their passwords, so recovery re-creates the mount but not the users (they need new passwords)` } : {}),
+  };
+}
+
+/** Live tokens created through each prefix (`auth/approle/`), found from their accessors (never the tokens). */
+async function tokensUnder(v: VaultClient, prefixes: readonly string[], signal: AbortSignal): Promise<Map<string, number>> {
+  const counts = new Map(prefixes.map((p) => [p, 0]));
+  if (prefixes.length === 0) return counts;
+  const accessors = await v.auth.listAccessors(signal);
+  const looked = await mapWithConcurrency(accessors, 16, (a) => v.auth.lookupAccessor(a, signal));
+  for (const r of looked) {
+    if (r.status === 'rejected') throw r.reason;
+    const path = r.value?.path;
+    if (path === undefined) continue;
+    const p = prefixes.find((x) => path.startsWith(x));
+    if (p !== undefined) counts.set(p, (counts.get(p) ?? 0) + 1);
+  }
+  return counts;
+}
+
+const prefixesOf = (r: AuthRecord) => r.revoke.map((m) => `auth/${m}`);
+const recordOf = (ctx: Ctx): AuthRecord => {
+  const r = ctx.output(recordAuth);
+  if (r === undefined) throw new FirebreakError('INTERNAL', 'vault-breach: the auth methods were not recorded');
+  return r;
+};
+const disabledMounts = (r: AuthRecord) => r.mounts.filter((m) => r.disable.includes(m.path));
+const list = (xs: readonly string[]) => xs.join(', ') || 'none';
+
+const recordAuth = step<AuthRecord>({
+  id: 'record-auth', title: 'Record every auth method\'s configuration and roles (for recovery)', phase: 'containment', system: 'vault', effect: 'read', idempotency: 'natural',
+  requires: [UNSEALED],
+  apply: async (ctx) => {
+    const { vault: v, url, disable, disableFrom } = ctx.deps;
+    const seal = await v.sys.sealStatus(ctx.signal);
+    if (seal.sealed) throw sealedError(url);
+    const table = await v.auth.listAuthMethods(ctx.signal);
+    const missing = disable.filter((m) => table[m] === undefined);
+    if (missing.length > 0) {
+      throw new FirebreakError('NOT_FOUND', `${disableFrom} names auth mount(s) that Vault does not have: ${missing.join(', ')} (sys/auth lists: ${list(Object.keys(table).sort())}); nothing was changed`);
+    }
+    const mounts: RecordedMount[] = [];
+    for (const [path, m] of Object.entries(table).sort(([a], [b]) => a.localeCompare(b))) mounts.push(await recordMount(v, path, m, ctx.signal));
+    const revoke = mounts.filter((m) => m.type !== 'token').map((m) => m.path);
+    const recorded = { mounts, disable, revoke, seal: { shares: seal.n, threshold: seal.t } };
+    // What recovery re-creates from, kept with the incident (no secret: Vault returns none of them).
+    const evidence = ctx.planning ? null : (await ctx.evidence('auth-methods', recorded)).ref;
+    return { ...recorded, evidence };
+  },
+});
+
+const revokeTokens = step<{ revoked: Record<string, number> }>({
+  id: 'revoke-tokens', title: 'Revoke every token issued through an auth method (revoke-prefix auth/<mount>/)', phase: 'containment', system: 'vault', effect: 'irreversible', idempotency: 'natural',
+  dependsOn: ['record-auth'], requires: [UNSEALED],
+  check: async (ctx) => {
+    const counts = await tokensUnder(ctx.deps.vault, prefixesOf(recordOf(ctx)), ctx.signal);
+    const live = [...counts].filter(([, n]) => n > 0);
+    if (live.length === 0) return { done: true, detail: `no live token was issued through ${list(recordOf(ctx).revoke)}`, output: { revoked: {} } };
+    return { done: false, detail: `revoke ${live.map(([p, n]) => `${n} token(s) under ${p}`).join(', ')}` };
+  },
+  apply: async (ctx) => {
+    const counts = await tokensUnder(ctx.deps.vault, prefixesOf(recordOf(ctx)), ctx.signal);
+    // Per mount, never `auth/`: that prefix also covers auth/token/, i.e. the root token and Firebreak's own, and sealing would then be refused.
+    for (const prefix of prefixesOf(recordOf(ctx))) await ctx.deps.vault.auth.revokePrefix(prefix, { sync: true }, ctx.signal);
+    return { revoked: Object.fromEntries(counts) };
+  },
+  verify: async (ctx) => {
+    const left = [...await tokensUnder(ctx.deps.vault, prefixesOf(recordOf(ctx)), ctx.signal)].filter(([, n]) => n > 0);
+    return left.length === 0 ? { ok: true, detail: `no live token under ${list(prefixesOf(recordOf(ctx)))}` } : { ok: false, detail: `still live: ${left.map(([p, n]) => `${n} under ${p}`).join(', ')}` };
+  },
+});
+
+const disableAuth = step<{ disabled: string[] }>({
+  id: 'disable-auth', title: 'Disable the configured auth methods', phase: 'containment', system: 'vault', effect: 'irreversible', idempotency: 'natural',
+  dependsOn: ['revoke-tokens'], requires: [UNSEALED],
+  check: async (ctx) => {
+    const table = await ctx.deps.vault.auth.listAuthMethods(ctx.signal);
+    const present = recordOf(ctx).disable.filter((m) => table[m] !== undefined);
+    if (present.length === 0) return { done: true, detail: `${list(recordOf(ctx).disable)} already disabled`, output: { disabled: [] } };
+    const roles = (m: string) => recordOf(ctx).mounts.find((x) => x.path === m)?.roles.length ?? 0;
+    return { done: false, detail: `disable ${present.map((m) => `${m} (${roles(m)} role(s), recorded)`).join(', ')}` };
+  },
+  apply: async (ctx) => {
+    const table = await ctx.deps.vault.auth.listAuthMethods(ctx.signal);
+    // Only what is still there: after a crash halfway, each mount is disabled once.
+    const present = recordOf(ctx).disable.filter((m) => table[m] !== undefined);
+    for (const m of present) await ctx.deps.vault.auth.disableAuthMethod(m.slice(0, -1), ctx.signal);
+    return { disabled: present };
+  },
+  verify: async (ctx) => {
+    const table = await ctx.deps.vault.auth.listAuthMethods(ctx.signal);
+    const left = recordOf(ctx).disable.filter((m) => table[m] !== undefined);
+    return left.length === 0 ? { ok: true, detail: `sys/auth no longer lists ${list(recordOf(ctx).disable)}` } : { ok: false, detail: `sys/auth still lists ${left.join(', ')}` };
+  },
+});
+
+const sealVault = step<{ sealed: true }>({
+  id: 'seal-vault', title: 'Seal Vault (last: a sealed Vault refuses revocation and auth changes)', phase: 'containment', system: 'vault', effect: 'irreversible', idempotency: 'natural',
+  dependsOn: ['disable-auth'], invalidates: [UNSEALED],
+  check: async (ctx) => {
+    const s = await ctx.deps.vault.sys.sealStatus(ctx.signal);
+    return s.sealed ? { done: true, detail: `Vault at ${ctx.deps.url} is sealed`, output: { sealed: true } } : { done: false, detail: `seal Vault at ${ctx.deps.url} (unsealing it again takes ${s.t} of ${s.n} key holders)` };
+  },
+  apply: async (ctx) => { await ctx.deps.vault.sys.seal(ctx.signal); return { sealed: true }; },
+  verify: async (ctx) => {
+    const s = await ctx.deps.vault.sys.sealStatus(ctx.signal);
+    return s.sealed ? { ok: true, detail: 'seal-status: sealed' } : { ok: false, detail: 'seal-status still says unsealed' };
+  },
+});
+
+const unsealVault = step<{ unsealed: true }>({
+  id: 'unseal-vault', title: 'Key holders unseal Vault with the quorum', phase: 'recovery', system: 'vault', effect: 'mutate', idempotency: 'natural',
+  dependsOn: ['seal-vault'], establishes: [UNSEALED],
+  // Firebreak never holds the shares: the people who do unseal, then confirm.
+  manual: (ctx) => {
+    const s = ctx.output(recordAuth)?.seal;
+    const quorum = s === undefined ? 'the threshold of' : `${s.threshold} of the ${s.shares}`;
+    return `Vault at ${ctx.deps.url} was sealed by containment. Recovery needs it unsealed: ${quorum} key holders each submit their unseal share from their own terminal (\`vault operator unseal\` against ${ctx.deps.url}) until \`vault status\` shows "Sealed false". Firebreak never receives the shares. Once it is unsealed, confirm`;
+  },
+  check: async (ctx) => {
+    if (ctx.planning) return { done: false, detail: `key holders unseal Vault at ${ctx.deps.url} after containment sealed it (manual, confirmed by them)` };
+    const s = await ctx.deps.vault.sys.sealStatus(ctx.signal);
+    return s.sealed ? { done: false, detail: `Vault is sealed (${s.progress} of ${s.t} shares submitted)` } : { done: true, detail: 'Vault is unsealed', output: { unsealed: true } };
+  },
+  apply: async (ctx) => {
+    const s = await ctx.deps.vault.sys.sealStatus(ctx.signal);
+    if (s.sealed) throw new FirebreakError('PRECONDITION_FAILED', `Vault at ${ctx.deps.url} is still sealed (${s.progress} of ${s.t} shares submitted): the key holders must unseal it, then \`firebreak resume ${ctx.runId}\``);
+    return { unsealed: true };
+  },
+  verify: async (ctx) => {
+    const s = await ctx.deps.vault.sys.sealStatus(ctx.signal);
+    return s.sealed ? { ok: false, detail: 'seal-status says sealed' } : { ok: true, detail: 'seal-status: unsealed' };
+  },
+});
+
+/** What differs between a recorded mount and sys/auth's entry for it, or undefined when it is re-created as recorded. */
+function mountDifference(m: RecordedMount, now: { type: string; description: string; config: Readonly<Record<string, unknown>> } | undefined): string | undefined {
+  if (now === undefined) return `${m.path} is not enabled`;
+  if (now.type !== m.type) return `${m.path} is a ${now.type} mount, recorded as ${m.type}`;
+  if (now.description !== m.description) return `${m.path}: description ${JSON.stringify(now.description)}, recorded ${JSON.stringify(m.description)}`;
+  for (const k of ['default_lease_ttl', 'max_lease_ttl', 'token_type'] as const) {
+    if (m.config[k] !== undefined && JSON.stringify(now.config[k]) !== JSON.stringify(m.config[k])) return `${m.path}: config.${k} ${JSON.stringify(now.config[k])}, recorded ${JSON.stringify(m.config[k])}`;
+  }
+  return undefined;
+}
+
+const restoreAuth = step<{ enabled: string[] }>({
+  id: 'restore-auth', title: 'Re-enable the disabled auth methods with their recorded configuration', phase: 'recovery', system: 'vault', effect: 'mutate', idempotency: 'natural',
+  dependsOn: ['unseal-vault'], requires: [UNSEALED],
+  check: async (ctx) => {
+    const mounts = disabledMounts(recordOf(ctx));
+    if (ctx.planning) return { done: false, detail: `re-enable ${list(mounts.map((m) => `${m.path} (${m.type})`))} as recorded, after containment disabled them` };
+    const table = await ctx.deps.vault.auth.listAuthMethods(ctx.signal);
+    const absent = mounts.filter((m) => table[m.path] === undefined);
+    return absent.length === 0 ? { done: true, detail: `${list(mounts.map((m) => m.path))} enabled`, output: { enabled: [] } } : { done: false, detail: `re-enable ${absent.map((m) => m.path).join(', ')}` };
+  },
+  apply: async (ctx) => {
+    const table = await ctx.deps.vault.auth.listAuthMethods(ctx.signal);
+    const enabled: string[] = [];
+    for (const m of disabledMounts(recordOf(ctx))) {
+      const now = table[m.path];
+      if (now !== undefined) {
+        // Something else took the path while it was free: never overwrite it.
+        if (now.type !== m.type) throw new FirebreakError('CONFLICT', `auth mount ${m.path} is now a ${now.type} mount (recorded: ${m.type}); disable it by hand if it is not legitimate, then resume`);
+        continue;
+      }
+      await ctx.deps.vault.auth.enableAuthMethod(m.path.slice(0, -1), { type: m.type, description: m.description, config: m.config, local: m.local, sealWrap: m.sealWrap, ...(Object.keys(m.options).length === 0 ? {} : { options: m.options }) }, ctx.signal);
+      enabled.push(m.path);
+    }
+    return { enabled };
+  },
+  verify: async (ctx) => {
+    const table = await ctx.deps.vault.auth.listAuthMethods(ctx.signal);
+    const diffs = disabledMounts(recordOf(ctx)).map((m) => mountDifference(m, table[m.path])).filter((d) => d !== undefined);
+    return diffs.length === 0 ? { ok: true, detail: `sys/auth lists ${list(disabledMounts(recordOf(ctx)).map((m) => m.path))} as recorded` } : { ok: false, detail: diffs.join('; ') };
+  },
+});
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+/** The recorded settings a role's read-back does not match, by key. */
+function roleDifference(recorded: RecordedRole, now: Readonly<Record<string, unknown>> | null, roleId: string | null): string | undefined {
+  if (now === null) return `role ${recorded.name} is missing`;
+  const keys = Object.keys(recorded.settings).filter((k) => !same(recorded.settings[k], now[k]));
+  if (keys.length > 0) return `role ${recorded.name}: ${keys.join(', ')} differ`;
+  if (recorded.roleId !== undefined && roleId !== recorded.roleId) return `role ${recorded.name}: role_id differs from the recorded one`;
+  return undefined;
+}
+
+/** Per restorable mount, what differs from the record (missing roles, settings, role_ids, JWT config). */
+async function rolesDifferences(ctx: Ctx): Promise<string[]> {
+  const v = ctx.deps.vault;
+  const out: string[] = [];
+  for (const m of disabledMounts(recordOf(ctx))) {
+    if (!Object.hasOwn(RoleKinds, m.type) || m.type === 'userpass') continue;
+    const kind = m.type as RoleKind;
+    const mount = m.path.slice(0, -1);
+    if (m.jwtConfig !== undefined) {
+      const now = await v.auth.readJwtConfig(mount, ctx.signal);
+      const keys = Object.keys(m.jwtConfig).filter((k) => !same(m.jwtConfig?.[k], now?.[k]));
+      if (now === null || keys.length > 0) out.push(`${m.path}config${now === null ? ' missing' : `: ${keys.join(', ')} differ`}`);
+    }
+    for (const r of m.roles) {
+      const now = await v.auth.readRole(kind, mount, r.name, ctx.signal);
+      // Vault answers role-id of a missing role with 400: read it only for a role that is there.
+      const d = roleDifference(r, now, now !== null && kind === 'approle' ? await v.auth.readAppRoleId(mount, r.name, ctx.signal) : null);
+      if (d !== undefined) out.push(`${m.path}${d}`);
+    }
+  }
+  return out;
+}
+
+/** Drops what Vault returns empty (`""`, `[]`): written back, an empty source field would count as set. */
+const nonEmpty = (o: Readonly<Record<string, unknown>>) => Object.fromEntries(Object.entries(o).filter(([, x]) => x !== '' && !(Array.isArray(x) && x.length === 0)));
+
+const restoreRoles = step<{ roles: number; notRestored: string[] }>({
+  id: 'restore-roles', title: 'Re-create the roles from their recorded definitions (AppRole role_ids kept)', phase: 'recovery', system: 'vault', effect: 'mutate', idempotency: 'natural',
+  dependsOn: ['restore-auth'], requires: [UNSEALED],
+  check: async (ctx) => {
+    const mounts = disabledMounts(recordOf(ctx));
+    const count = mounts.reduce((n, m) => n + (m.type === 'userpass' ? 0 : m.roles.length), 0);
+    if (ctx.planning) return { done: false, detail: `re-create ${count} role(s) of ${list(mounts.map((m) => m.path))} as recorded, AppRole role_ids kept` };
+    const diffs = await rolesDifferences(ctx);
+    return diffs.length === 0 ? { done: true, detail: `${count} role(s) as recorded`, output: { roles: 0, notRestored: notRestored(ctx) } } : { done: false, detail: `re-create: ${diffs.join('; ')}` };
+  },
+  apply: async (ctx) => {
+    const v = ctx.deps.vault;
+    let roles = 0;
+    for (const m of disabledMounts(recordOf(ctx))) {
+      if (!Object.hasOwn(RoleKinds, m.type) || m.type === 'userpass') continue;
+      const kind = m.type as RoleKind;
+      const mount = m.path.slice(0, -1);
+      if (m.jwtConfig !== undefined) await v.auth.writeJwtConfig(mount, nonEmpty(m.jwtConfig), ctx.signal);
+      for (const r of m.roles) {
+        // The same values every time: a repeat after a crash writes the same role again.
+        await v.auth.writeRole(kind, mount, r.name, r.settings, ctx.signal);
+        // A re-created AppRole role would get a new role_id: set the recorded one (POST role-id), which its services log in with.
+        if (r.roleId !== undefined) await v.auth.writeAppRoleId(mount, r.name, r.roleId, ctx.signal);
+        roles++;
+      }
+    }
+    return { roles, notRestored: notRestored(ctx) };
+  },
+  verify: async (ctx) => {
+    const diffs = await rolesDifferences(ctx);
+    return diffs.length === 0 ? { ok: true, detail: 'every recorded role reads back as recorded (AppRole role_ids included)' } : { ok: false, detail: diffs.join('; ') };
+  },
+});
+
+/** What recovery could not bring back, in words (the report shows it with the step). */
+function notRestored(ctx: Ctx): string[] {
+  return disabledMounts(recordOf(ctx)).flatMap((m) => (m.unrestorable === undefined ? [] : [`${m.path}: ${m.unrestorable}`]));
+}
+
+const healthCheck = step<{ state: string; mounts: string[] }>({
+  id: 'health-check', title: 'Health check: Vault active and unsealed, the auth methods back', phase: 'recovery', system: 'vault', effect: 'read', idempotency: 'natural',
+  dependsOn: ['restore-roles'], requires: [UNSEALED],
+  apply: async (ctx) => {
+    const h = await ctx.deps.vault.sys.health(ctx.signal);
+    if (h.state !== 'active' || h.sealed) throw new FirebreakError('VERIFY_FAILED', `Vault at ${ctx.deps.url} is ${h.state}${h.sealed ? ' (sealed)' : ''}, not active`);
+    const table = await ctx.deps.vault.auth.listAuthMethods(ctx.signal);
+    const missing = disabledMounts(recordOf(ctx)).filter((m) => table[m.path] === undefined).map((m) => m.path);
+    if (missing.length > 0) throw new FirebreakError('VERIFY_FAILED', `sys/auth does not list ${missing.join(', ')}`);
+    return { state: h.state, mounts: Object.keys(table).sort() };
+  },
+});
+
+const steps: AnyStep<VaultBreachInput, VaultBreachDeps>[] = [recordAuth, revokeTokens, disableAuth, sealVault, unsealVault, restoreAuth, restoreRoles, healthCheck];
+
+/** The seed's Vault compromise (listed from vault-descriptor.ts, which must say the same, and lists the phases not built yet). */
+export const vaultBreach = definePlaybook({
+  id: 'vault-breach',
+  title: 'Vault breach',
+  summary: 'Contain a breached Vault in an order it allows (record the auth methods, revoke their tokens, disable them, seal last), then restore the auth methods and roles once the key holders have unsealed it. Assessment, rekey and rotation are not built yet.',
+  version: 1,
+  incidentKind: 'vault-breach',
+  severity: 'critical',
+  input: vaultBreachInput,
+  rto: { containment: 5 * 60_000, recovery: 60 * 60_000 },
+  assumes: [UNSEALED],
+  targets: () => ['vault-cluster:provider'],
+  entities: () => [{ type: 'vault-cluster', id: 'provider' }],
+  connect: connectVault,
+  disconnect: (deps) => deps.vault.close(),
+  steps,
+});

@@ -1,0 +1,120 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { labFor, run, type CliResult } from './cli-helpers.ts';
+import { auditedRequests, auditLines, changingCalls, confirmUnseal, loginsBefore, unsealAsKeyHolders, vaultCall } from './vault-breach-helpers.ts';
+
+interface RunJson { runId: string; status: string; error: { code: string; message: string } | null }
+const parsed = (r: CliResult) => JSON.parse(r.stdout) as RunJson;
+const runIdOf = (r: CliResult) => /Run (run-\S+)/.exec(r.stdout)?.[1] ?? '';
+
+test('vault-breach: containment revokes, disables and seals in that order (seal last); recovery restores the mounts and roles with the same role_ids', async (t) => {
+  const lab = await labFor(t);
+  const c = ['--config', lab.configPath];
+  const tokens = await loginsBefore(lab);
+  const auth = lab.vault.sim.state.auth;
+  const rolesBefore = { approle: [...(auth.mounts.get('approle/')?.roles.keys() ?? [])].sort(), jwt: [...(auth.mounts.get('jwt/')?.roles.keys() ?? [])].sort() };
+  assert.equal(rolesBefore.approle.length, 3);
+  const calls0 = lab.vault.sim.calls().length;
+  const audit0 = auditLines(lab);
+
+  // --detach: the run stops where people must act (the quorum unsealing), after containment.
+  const first = await run([...c, 'run', 'vault-breach', '--yes', '--detach']);
+  assert.equal(first.code, 9, first.stdout + first.stderr);
+  const runId = runIdOf(first);
+  assert.match(first.stdout, /Manual step approve-unseal-vault: Vault at http:\/\/127\.0\.0\.1:\d+ was sealed by containment\. Recovery needs it unsealed: 3 of the 5 key holders/);
+  assert.match(first.stdout, new RegExp(`firebreak approve ${runId} --step unseal-vault`));
+
+  // The order Vault saw: every revoke-prefix, then the disables, then the seal, last.
+  assert.deepEqual(changingCalls(lab, calls0), [
+    'PUT /v1/sys/leases/revoke-prefix/auth/approle/', 'PUT /v1/sys/leases/revoke-prefix/auth/jwt/', 'PUT /v1/sys/leases/revoke-prefix/auth/userpass/',
+    'DELETE /v1/sys/auth/approle', 'DELETE /v1/sys/auth/jwt', 'POST /v1/sys/seal',
+  ]);
+  // The audit device saw the same (sys/seal is never audited: CONTRACTS.md §2.0); the auth methods were read before anything changed.
+  const audited = auditedRequests(lab, audit0);
+  const at = (what: string) => audited.indexOf(what);
+  assert.ok(at('read sys/auth') >= 0 && at('read sys/auth') < at('update sys/leases/revoke-prefix/auth/approle/'), audited.join('\n'));
+  assert.ok(at('update sys/leases/revoke-prefix/auth/userpass/') < at('delete sys/auth/approle'), audited.join('\n'));
+  assert.ok(at('delete sys/auth/approle') < at('delete sys/auth/jwt'));
+  assert.ok(audited.includes('read auth/approle/role/acme-app/role-id'), 'the role_ids were recorded before the disable');
+  assert.equal(lab.vault.sim.sealed, true, 'sealed at the end of containment');
+  assert.deepEqual([...auth.mounts.keys()].sort(), ['token/', 'userpass/'], 'approle and jwt disabled; userpass (not configured) kept');
+  for (const tok of [...tokens.approle, tokens.userpass]) assert.equal(lab.vault.sim.state.tokens.lookup(tok), undefined, 'every token issued through an auth method is revoked');
+  assert.notEqual(lab.vault.sim.state.tokens.lookup(lab.vault.sim.rootToken), undefined, 'the root token (auth/token/) survives: revoke-prefix auth/ would have revoked it');
+
+  // The key holders unseal; someone confirms; the run goes on with recovery.
+  await confirmUnseal(lab, runId);
+  const done = await run([...c, 'resume', runId, '--json']);
+  assert.equal(done.code, 0, done.stdout + done.stderr);
+  assert.equal(parsed(done).status, 'completed');
+  assert.equal(auth.mounts.get('approle/')?.type, 'approle');
+  assert.equal(auth.mounts.get('approle/')?.description, 'tenant services');
+  assert.equal(auth.mounts.get('jwt/')?.description, 'CI pipelines');
+  assert.deepEqual([...(auth.mounts.get('approle/')?.roles.keys() ?? [])].sort(), rolesBefore.approle);
+  assert.deepEqual([...(auth.mounts.get('jwt/')?.roles.keys() ?? [])].sort(), rolesBefore.jwt);
+  for (const [role, roleId] of Object.entries(lab.vault.layout.roleIds)) {
+    const r = await vaultCall(lab, 'GET', `auth/approle/role/${role}/role-id`);
+    assert.equal((r.json?.['data'] as { role_id?: string } | undefined)?.role_id, roleId, `${role} keeps its role_id`);
+    const policies = await vaultCall(lab, 'GET', `auth/approle/role/${role}`);
+    assert.deepEqual((policies.json?.['data'] as { token_policies?: string[] } | undefined)?.token_policies, [`tenant-${role.replace(/-app$/, '')}`]);
+    // The secret_ids died with the mount: issuing new ones is the rotation's (absent, listed as such).
+    const login = await vaultCall(lab, 'POST', 'auth/approle/login', { role_id: roleId, secret_id: tokens.secretIds[role] }, '');
+    assert.equal(login.status, 400, 'an old secret_id no longer logs in');
+  }
+  const jwtConfig = await vaultCall(lab, 'GET', 'auth/jwt/config');
+  assert.equal((jwtConfig.json?.['data'] as { bound_issuer?: string } | undefined)?.bound_issuer, 'https://ci.lab.example');
+  for (const tok of tokens.approle) assert.equal((await vaultCall(lab, 'GET', 'auth/token/lookup-self', undefined, tok)).status, 403, 'old tokens stay revoked');
+  const enables = changingCalls(lab, calls0).filter((x) => x.startsWith('POST /v1/sys/auth/'));
+  assert.deepEqual(enables, ['POST /v1/sys/auth/approle', 'POST /v1/sys/auth/jwt'], 'each mount re-enabled once');
+
+  // The report says what was not built (never as done).
+  const runs = JSON.parse((await run([...c, 'runs', 'list', '--json'])).stdout) as { id: string; incidentId: string }[];
+  const incident = runs.find((r) => r.id === runId)?.incidentId ?? '';
+  const report = await run([...c, 'report', incident]);
+  assert.equal(report.code, 0, report.stderr);
+  assert.match(report.stdout, /## Not built yet \(not done by this response\)/);
+  assert.match(report.stdout, /vault-breach: \*\*rekey\*\*/);
+  assert.match(report.stdout, /\*\*new AppRole secret-ids\*\*/);
+  assert.doesNotMatch(readFileSync(lab.configPath, 'utf8'), new RegExp(lab.vault.sim.rootToken), 'firebreak.yaml references the token file, never the token');
+  assert.equal((await run([...c, 'audit', 'verify'])).code, 0);
+});
+
+test('vault-breach: the plan lists what containment would change and the phases that are not built; firebreak check probes the lab Vault', async (t) => {
+  const lab = await labFor(t);
+  const c = ['--config', lab.configPath];
+  const plan = await run([...c, 'plan', 'vault-breach']);
+  assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+  assert.match(plan.stdout, /disable approle\/ \(3 role\(s\), recorded\), jwt\/ \(3 role\(s\), recorded\)/);
+  assert.match(plan.stdout, /seal Vault at http:\/\/127\.0\.0\.1:\d+ \(unsealing it again takes 3 of 5 key holders\)/);
+  assert.match(plan.stdout, /Not built yet: vault-breach does not do these/);
+  assert.match(plan.stdout, /- assessment: .*issue 11/);
+  const check = await run([...c, 'check', '--json']);
+  assert.equal(check.code, 0, check.stdout + check.stderr);
+  const systems = (JSON.parse(check.stdout) as { systems: { scope: string; system: string; ok: boolean; detail: string }[] }).systems;
+  assert.deepEqual(systems.filter((x) => x.system.startsWith('vault')).map((x) => [x.scope, x.system, x.ok, x.detail]), [['provider', 'vault', true, 'HTTP 200'], ['provider', 'vault credential', true, 'resolves']]);
+  assert.equal(lab.vault.sim.sealed, false, 'planning changed nothing');
+});
+
+test('vault-breach: a configured auth mount that Vault does not have is a clear error at plan time, and nothing changes', async (t) => {
+  const lab = await labFor(t);
+  const c = ['--config', lab.configPath];
+  const calls0 = lab.vault.sim.calls().length;
+  const plan = await run([...c, 'plan', 'vault-breach', '--auth-mounts', 'approle,github', '--json']);
+  assert.equal(plan.code, 4, plan.stdout + plan.stderr);
+  assert.match(plan.stderr, /--auth-mounts names auth mount\(s\) that Vault does not have: github\/ \(sys\/auth lists: approle\/, jwt\/, token\/, userpass\/\); nothing was changed/);
+  const started = await run([...c, 'run', 'vault-breach', '--auth-mounts', 'github', '--yes', '--json']);
+  assert.notEqual(started.code, 0, started.stdout);
+  assert.match(started.stdout + started.stderr, /github\//);
+  assert.deepEqual(changingCalls(lab, calls0), [], 'nothing was revoked, disabled or sealed');
+  assert.equal(lab.vault.sim.sealed, false);
+  assert.ok(lab.vault.sim.state.auth.mounts.has('approle/'));
+  const token = await run([...c, 'plan', 'vault-breach', '--auth-mounts', 'token']);
+  assert.equal(token.code, 2, token.stdout + token.stderr);
+  assert.match(token.stderr, /the token auth method cannot be disabled/);
+  // Sealed before the run: refused with the reason, not a 503 from the first step that writes.
+  await vaultCall(lab, 'POST', 'sys/seal');
+  const sealed = await run([...c, 'plan', 'vault-breach']);
+  assert.equal(sealed.code, 8, sealed.stdout + sealed.stderr);
+  assert.match(sealed.stderr, /is sealed: containment needs it unsealed \(a sealed Vault answers 503 to token revocation and auth disable, so sealing comes last\)/);
+  await unsealAsKeyHolders(lab);
+});
