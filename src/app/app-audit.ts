@@ -7,6 +7,8 @@ import { auditEntryOf, type JournalLookups } from '../audit/audit-journal.ts';
 const SOURCE = 'journal';
 const BATCH = 500;
 const HELD_MAX = 20 * BATCH;
+/** How long committed events wait to be appended together. */
+const COALESCE_MS = 5;
 
 /**
  * Everything the application writes to the audit trail goes through here, in
@@ -36,8 +38,11 @@ export class AuditRecorder {
   }
 
   /**
-   * After a journal commit: appends the outbox soon, coalescing the commits of
-   * one turn of the event loop. `events` are the commit's, as stored: appended
+   * After a journal commit: appends the outbox soon (within {@link COALESCE_MS}),
+   * coalescing the commits made meanwhile into one append: a run of quick
+   * sequential steps pays one audit transaction per few milliseconds, not one
+   * per step. What reads the trail flushes first; a crash loses nothing (the
+   * events are in the journal). `events` are the commit's, as stored: appended
    * from memory while their ids follow the chain's cursor, read back when
    * another process's come first. Without `events` (opening a store that a
    * crashed process left behind), everything outstanding is read.
@@ -50,12 +55,12 @@ export class AuditRecorder {
     if (this.#committed.length > HELD_MAX) this.#committed = [];
     if (this.#scheduled) return;
     this.#scheduled = true;
-    setImmediate(() => {
+    setTimeout(() => {
       this.#scheduled = false;
       const all = this.#readAll;
       this.#readAll = false;
       if (!this.#closed) void this.#enqueue(() => this.#drain(all));
-    });
+    }, COALESCE_MS).unref();
   }
 
   /** Appends an entry of the application's, after the outbox. */
