@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { getEventListeners } from 'node:events';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -28,6 +29,11 @@ test('SSH executor against a real OpenSSH server: pinned host key, exact argv, s
   const r = await ex.exec({ argv: ['printf', '%s\\0', ...hostile] });
   assert.equal(r.exitCode, 0, r.stderr);
   assert.deepEqual(r.stdout.split('\0').slice(0, -1), hostile, 'every argument arrived byte for byte');
+
+  // A run's own signal outlives thousands of commands (a step without a timeout passes it on): none leaves a listener on it.
+  const runSignal = new AbortController().signal;
+  for (let i = 0; i < 3; i++) assert.equal((await ex.exec({ argv: ['true'], signal: runSignal })).exitCode, 0);
+  assert.equal(getEventListeners(runSignal, 'abort').length, 0, 'no abort listener left behind');
 
   const secret = new Secret('canary-ssh-stdin-8e2f4a');
   // The remote shell lists every command line on the host while it holds the secret read from stdin.

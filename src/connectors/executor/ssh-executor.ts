@@ -114,12 +114,15 @@ export function createSshExecutor(config: SshConfig): Executor {
         let timer: NodeJS.Timeout | undefined;
         const abort = () => { channel.signal('KILL'); channel.close(); };
         if (req.timeoutMs !== undefined) timer = setTimeout(() => { abort(); reject(new FirebreakError('TIMEOUT', `${req.argv[0] ?? ''} on ${where} did not finish within ${req.timeoutMs} ms`)); }, req.timeoutMs);
-        req.signal?.addEventListener('abort', () => { abort(); reject(new FirebreakError('CANCELLED', `${req.argv[0] ?? ''} on ${where} was cancelled`)); }, { once: true });
+        const onAbort = () => { abort(); reject(new FirebreakError('CANCELLED', `${req.argv[0] ?? ''} on ${where} was cancelled`)); };
+        // The signal can be the run's own (a step without a timeout): the listener goes with the command.
+        req.signal?.addEventListener('abort', onAbort, { once: true });
         channel.on('data', (d: Buffer) => out.push(d));
         channel.stderr.on('data', (d: Buffer) => errs.push(d));
         channel.on('exit', (c: number | null) => { code = c; });
         channel.on('close', () => {
           if (timer !== undefined) clearTimeout(timer);
+          req.signal?.removeEventListener('abort', onAbort);
           const stderr = Buffer.concat(errs).toString('utf8');
           if (code === 127 && /not found/.test(stderr)) {
             reject(new FirebreakError('UNAVAILABLE', `${req.argv[0] ?? ''} not found on ${where} (is it installed and on PATH?)`));
