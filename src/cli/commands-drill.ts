@@ -4,7 +4,7 @@ import type { DrillOptions } from './drill-run.ts';
 
 export function registerDrillCommand(program: Command): void {
   program.command('drill')
-    .description('Rehearse a playbook end to end against the built-in lab (simulated provider and tenant CAs, ThingsBoard with its devices, hawkBit, WireGuard; a real local PostgreSQL) and measure it against its RTO targets')
+    .description('Rehearse a playbook end to end against the built-in lab (simulated provider and tenant CAs, ThingsBoard with its devices, hawkBit, WireGuard, Vault; a real local PostgreSQL) and measure it against its RTO targets')
     .argument('[playbook]', 'playbook id (default: every playbook, one after the other)')
     .argument('[inputs...]', 'the playbook\'s inputs as --name value (default: its drill inputs)')
     .allowUnknownOption(true)

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { action } from './cli-context.ts';
 
 export function registerLabCommand(program: Command): void {
-  const lab = program.command('lab').description('The built-in lab (simulated CAs, ThingsBoard, hawkBit, WireGuard) that drills and tests use');
+  const lab = program.command('lab').description('The built-in lab (simulated CAs, ThingsBoard, hawkBit, WireGuard, Vault) that drills and tests use');
   lab.command('up')
     .description('Start the lab and keep it running until Ctrl-C / SIGTERM, with fixed, documented lab credentials, so that you can point Firebreak and your own tools at it')
     .option('--dir <path>', 'keep the lab\'s files (firebreak.yaml, PKI, cdm_peers.json, journal) here and leave them afterwards (default: a temporary directory, removed when the lab stops)')
