@@ -38,6 +38,13 @@ function listKeys(keys: Iterable<string>, prefix: string): string[] {
   return [...out].filter((k) => k !== '').sort();
 }
 
+/** A LIST under `key` (a folder, with or without its slash): the keys, or 404 when there are none. */
+function listing(keys: Iterable<string>, key: string): LogicalResponse {
+  const found = listKeys(keys, key === '' || key.endsWith('/') ? key : `${key}/`);
+  if (found.length === 0) throw notFound();
+  return { data: { keys: found } };
+}
+
 function versionMeta(v: Version, n: number, custom: Record<string, string> | null): Record<string, unknown> {
   return { created_time: v.created, custom_metadata: custom, deletion_time: v.deletion, destroyed: v.destroyed, version: n };
 }
@@ -119,11 +126,7 @@ export class SecretEngines {
   }
 
   #v1(req: LogicalRequest, m: SecretMount, key: string): LogicalResponse {
-    if (req.operation === 'list') {
-      const keys = listKeys(m.v1.keys(), key === '' || key.endsWith('/') ? key : `${key}/`);
-      if (keys.length === 0) throw notFound();
-      return { data: { keys } };
-    }
+    if (req.operation === 'list') return listing(m.v1.keys(), key);
     if (key === '' || key.endsWith('/')) throw unsupportedPath();
     if (req.operation === 'read') {
       const v = m.v1.get(key);
@@ -207,11 +210,7 @@ export class SecretEngines {
   }
 
   #metadata(req: LogicalRequest, m: SecretMount, key: string): LogicalResponse {
-    if (req.operation === 'list') {
-      const keys = listKeys(m.v2.keys(), key === '' || key.endsWith('/') ? key : `${key}/`);
-      if (keys.length === 0) throw notFound();
-      return { data: { keys } };
-    }
+    if (req.operation === 'list') return listing(m.v2.keys(), key);
     if (key === '' || key.endsWith('/')) throw unsupportedPath();
     const meta = m.v2.get(key);
     if (req.operation === 'read') {

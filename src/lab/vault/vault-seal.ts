@@ -54,6 +54,11 @@ function checkLength(key: Buffer, prefix: string): void {
   if (key.length > MAX_KEY) throw badRequest(`${prefix}key is longer than maximum ${MAX_KEY} bytes`);
 }
 
+/** Whether `key` is among the shares given so far (compared in constant time). */
+function holds(parts: readonly Buffer[], key: Buffer): boolean {
+  return parts.some((p) => p.length === key.length && timingSafeEqual(p, key));
+}
+
 /** shamir.Combine's own checks (Vault's shamir package), before the library combines. */
 async function combineParts(parts: readonly Buffer[]): Promise<{ key?: Buffer; error?: string }> {
   if (parts.length === 1) return { key: Buffer.from(parts[0] ?? []) };
@@ -166,19 +171,18 @@ export class VaultSeal {
     checkLength(key, 'invalid key: ');
     if (!this.sealed) return;
     // A share already given is ignored (recordUnsealPart), progress unchanged.
-    if (this.#unlock?.parts.some((p) => p.length === key.length && timingSafeEqual(p, key)) === true) return;
+    if (this.#unlock !== undefined && holds(this.#unlock.parts, key)) return;
     this.#unlock ??= { nonce: randomUUID(), parts: [] };
     this.#unlock.parts.push(key);
     if (this.#unlock.parts.length < this.config.threshold) return;
     const parts = this.#unlock.parts;
     this.#unlock = undefined;
-    const combined = await combineParts(parts);
-    if (combined.key === undefined) throw badRequest(`invalid key: failed to compute combined key: ${combined.error ?? ''}`);
-    const root = open(combined.key, this.#storedRoot ?? Buffer.alloc(0));
-    if (typeof root === 'string') {
-      throw badRequest(root.startsWith('crypto/aes') ? `invalid key: failed to setup unseal key: ${root}` : `unable to retrieve stored keys: invalid key: failed to decrypt keys from storage: ${root}`);
+    const root = await this.#rootFrom(parts);
+    if (root.combine !== undefined) throw badRequest(`invalid key: failed to compute combined key: ${root.combine}`);
+    if (root.open !== undefined) {
+      throw badRequest(root.open.startsWith('crypto/aes') ? `invalid key: failed to setup unseal key: ${root.open}` : `unable to retrieve stored keys: invalid key: failed to decrypt keys from storage: ${root.open}`);
     }
-    this.#rootKey = root;
+    this.#rootKey = root.key;
     this.sealed = false;
     this.#onUnsealed();
   }
@@ -229,6 +233,14 @@ export class VaultSeal {
     return this.rekeyStatus();
   }
 
+  /** The root key from a threshold of shares, or why not: the shares did not combine, or the combined key does not open the stored root key. */
+  async #rootFrom(parts: readonly Buffer[]): Promise<{ key: Buffer; combine?: undefined; open?: undefined } | { combine: string } | { combine?: undefined; open: string }> {
+    const combined = await combineParts(parts);
+    if (combined.key === undefined) return { combine: combined.error ?? '' };
+    const root = open(combined.key, this.#storedRoot ?? Buffer.alloc(0));
+    return typeof root === 'string' ? { open: root } : { key: root };
+  }
+
   rekeyCancel(): void { this.#requireUnsealed(); this.#rekey = undefined; }
 
   /** PUT sys/rekey/update (BarrierRekeyUpdate): the status while incomplete, the new shares once the threshold is met. */
@@ -239,15 +251,14 @@ export class VaultSeal {
     if (r === undefined) throw badRequest('no barrier rekey in progress');
     if (r.verificationKey !== undefined) throw badRequest(`rekey operation already finished; verification must be performed; nonce for the verification operation is ${JSON.stringify(r.verificationNonce)}`);
     if (nonce !== r.nonce) throw badRequest(`incorrect nonce supplied; nonce for this rekey operation is ${JSON.stringify(r.nonce)}`);
-    if (r.progress.some((p) => p.length === key.length && timingSafeEqual(p, key))) throw badRequest('given key has already been provided during this generation operation');
+    if (holds(r.progress, key)) throw badRequest('given key has already been provided during this generation operation');
     r.progress.push(key);
     if (r.progress.length < this.config.threshold) return this.rekeyStatus();
     const parts = r.progress;
     r.progress = [];
-    const combined = await combineParts(parts);
-    if (combined.key === undefined) throw new VaultError(500, [`failed to compute root key: ${combined.error ?? ''}`]);
-    const root = open(combined.key, this.#storedRoot ?? Buffer.alloc(0));
-    if (typeof root === 'string') throw new VaultError(500, [root.startsWith('crypto/aes') ? `failed to setup unseal key: ${root}` : `failed to read root key: invalid key: failed to decrypt keys from storage: ${root}`]);
+    const root = await this.#rootFrom(parts);
+    if (root.combine !== undefined) throw new VaultError(500, [`failed to compute root key: ${root.combine}`]);
+    if (root.open !== undefined) throw new VaultError(500, [root.open.startsWith('crypto/aes') ? `failed to setup unseal key: ${root.open}` : `failed to read root key: invalid key: failed to decrypt keys from storage: ${root.open}`]);
     const newKey = randomBytes(32);
     let shares = await splitKey(newKey, r.config);
     let fingerprints: string[] | null = null;
@@ -294,7 +305,7 @@ export class VaultSeal {
     if (r === undefined) throw badRequest('no rekey in progress');
     if (r.verificationKey === undefined) throw badRequest('no rekey verification in progress');
     if (nonce !== r.verificationNonce) throw badRequest(`incorrect nonce supplied; nonce for this verify operation is ${JSON.stringify(r.verificationNonce)}`);
-    if (r.verificationProgress.some((p) => p.length === key.length && timingSafeEqual(p, key))) throw badRequest('given key has already been provided during this verify operation');
+    if (holds(r.verificationProgress, key)) throw badRequest('given key has already been provided during this verify operation');
     r.verificationProgress.push(key);
     if (r.verificationProgress.length < r.config.threshold) return this.verifyStatus();
     const parts = r.verificationProgress;
@@ -338,15 +349,14 @@ export class VaultSeal {
     const g = this.#genRoot;
     if (g === undefined) throw badRequest('no root generation in progress');
     if (nonce !== g.nonce) throw badRequest(`incorrect nonce supplied; nonce for this root generation operation is ${JSON.stringify(g.nonce)}`);
-    if (g.progress.some((p) => p.length === key.length && timingSafeEqual(p, key))) throw badRequest('given key has already been provided during this generation operation');
+    if (holds(g.progress, key)) throw badRequest('given key has already been provided during this generation operation');
     g.progress.push(key);
     if (g.progress.length < this.config.threshold) return this.genRootStatus();
     const parts = g.progress;
     g.progress = [];
-    const combined = await combineParts(parts);
-    if (combined.key === undefined) throw new VaultError(500, [`failed to compute root key: ${combined.error ?? ''}`]);
-    const root = open(combined.key, this.#storedRoot ?? Buffer.alloc(0));
-    if (typeof root === 'string') throw badRequest(`unable to authenticate: unable to retrieve stored keys: invalid key: failed to decrypt keys from storage: ${root}`);
+    const root = await this.#rootFrom(parts);
+    if (root.combine !== undefined) throw new VaultError(500, [`failed to compute root key: ${root.combine}`]);
+    if (root.open !== undefined) throw badRequest(`unable to authenticate: unable to retrieve stored keys: invalid key: failed to decrypt keys from storage: ${root.open}`);
     const token = Buffer.from(mint());
     const otp = Buffer.from(g.otp);
     const encoded = Buffer.from(token.map((b, i) => b ^ (otp[i] ?? 0))).toString('base64').replace(/=+$/, '');

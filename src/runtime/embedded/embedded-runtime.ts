@@ -52,10 +52,10 @@ export function createEmbeddedRuntime(options: EmbeddedRuntimeOptions): DurableR
   const writer = createJournalWriter(store);
 
   /** Once committed, a change's events go to this process's listeners and the application's hook. */
-  const committed = (events: readonly JournalEvent[], recorded: readonly CommittedEvent[]): void => {
-    if (events.length === 0) return;
-    for (const e of events) {
-      const p = progressOf(e);
+  const committed = (recorded: readonly CommittedEvent[]): void => {
+    if (recorded.length === 0) return;
+    for (const r of recorded) {
+      const p = progressOf(r.event);
       if (p !== undefined) for (const l of listeners) l(p);
     }
     options.onCommit?.(recorded);
@@ -70,7 +70,7 @@ export function createEmbeddedRuntime(options: EmbeddedRuntimeOptions): DurableR
       recorded = events.map((e) => store.addEvent(e, at));
       return r;
     });
-    committed(events, recorded);
+    committed(recorded);
     return result;
   };
 
@@ -78,7 +78,7 @@ export function createEmbeddedRuntime(options: EmbeddedRuntimeOptions): DurableR
     store, sealer: options.sealer, buckets, waitMode: options.waitMode ?? 'block', pollMs, now,
     write(runId, writes) {
       return writer.write({ runId, at: now(), writes }).then((c) => {
-        committed(c.events, c.recorded);
+        committed(c.recorded);
         return c;
       });
     },

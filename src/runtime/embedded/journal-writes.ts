@@ -38,10 +38,9 @@ export interface JournalChange {
   readonly writes: readonly JournalWrite[];
 }
 
-/** What a committed change produced: the attempt numbers of its starts (in order) and the events it recorded (as written, and as stored). */
+/** What a committed change produced: the attempt numbers of its starts (in order) and the events it recorded, as stored. */
 export interface Committed {
   readonly attempts: readonly number[];
-  readonly events: readonly JournalEvent[];
   readonly recorded: readonly CommittedEvent[];
 }
 
@@ -74,7 +73,7 @@ export function applyChange(store: JournalStore, c: JournalChange, superseded: (
     const output = e.type === 'step' && e.status === 'completed' ? outputs.find((o) => o.stepId === e.stepId) : undefined;
     return output === undefined ? r : { ...r, output: output.text === null ? null : JSON.parse(output.text) as unknown };
   });
-  return { attempts, events, recorded };
+  return { attempts, recorded };
 }
 
 /**
