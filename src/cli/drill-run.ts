@@ -1,6 +1,6 @@
 // What `firebreak drill` does, imported by its action (commands-drill.ts): the lab, the application, the reports.
 import { join, resolve } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { FirebreakError } from '../lib/errors.ts';
 import { startLab } from '../lab/lab.ts';
 import { localPostgresProblem } from '../lab/postgres/lab-postgres.ts';
@@ -60,7 +60,10 @@ export async function drill(c: CommandContext, playbookId: string | undefined, i
     try {
       const drillLab: DrillLab = {
         ...(lab.postgres === undefined ? {} : { postgresRole: lab.postgres.role }),
-        vault: { url: lab.vault.url, unsealKeys: lab.vault.unsealKeys, threshold: lab.vault.threshold },
+        vault: {
+          url: lab.vault.url, unsealKeys: lab.vault.unsealKeys, threshold: lab.vault.threshold, token: lab.vault.sim.rootToken,
+          holders: lab.vault.holders.map((h) => ({ name: h.name, privateKey: readFileSync(h.privateKeyFile, 'utf8') })),
+        },
       };
       for (const p of list) {
         const given = p.drill?.input;

@@ -6,6 +6,7 @@ import { registerReadCommands } from './commands-read.ts';
 import { registerAdminCommands } from './commands-admin.ts';
 import { registerDrillCommand } from './commands-drill.ts';
 import { registerLabCommand } from './commands-lab.ts';
+import { registerVaultCommands } from './commands-vault.ts';
 import { checkIdentity } from '../lib/identity.ts';
 import { refuseMissingValues } from './playbook-args.ts';
 import { PLAYBOOK_DESCRIPTORS } from '../playbooks/playbook-list.ts';
@@ -46,6 +47,7 @@ Quick tour:
   firebreak audit verify                 check the tamper-evident audit trail
   firebreak drill [playbook]             rehearse against the built-in lab
   firebreak lab up                       keep the lab running for your own tools
+  firebreak vault share <run>            a key holder's unseal/rekey share, straight to Vault
 
 Exit codes (docs/errors.md lists every error code):
    0  success
@@ -57,6 +59,7 @@ Environment: FIREBREAK_CONFIG, FIREBREAK_USER, FIREBREAK_JOURNAL_KEY (base64, 32
   registerAdminCommands(program);
   registerDrillCommand(program);
   registerLabCommand(program);
+  registerVaultCommands(program);
   // An identity given but unusable is refused by every command, not only by those that record it.
   program.hook('preAction', (_p, action) => {
     const as = action.optsWithGlobals<{ as?: string }>().as;

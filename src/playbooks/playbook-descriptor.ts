@@ -11,7 +11,16 @@ export type PlatformPlaybook = AnyPlaybook<PlatformEnv>;
 export interface DrillLab {
   readonly postgresRole?: string;
   /** The lab Vault and its unseal shares (base64): lab only, so that a drill can play the key holders' quorum. */
-  readonly vault?: { readonly url: string; readonly unsealKeys: readonly string[]; readonly threshold: number };
+  readonly vault?: {
+    readonly url: string;
+    /** The current shares: replaced by the new ones once a drill's rekey took effect. */
+    readonly unsealKeys: string[];
+    readonly threshold: number;
+    /** The lab's root token (reads the rekey's encrypted shares back, as a holder's own copy would). */
+    readonly token: string;
+    /** The new shares' holders, with their private keys (armored), so that the drill can decrypt and verify. */
+    readonly holders: readonly { readonly name: string; readonly privateKey: string }[];
+  };
 }
 
 /** How `firebreak drill` rehearses a playbook: its inputs against the lab, and what the lab must provide beyond the defaults ("postgres"). */

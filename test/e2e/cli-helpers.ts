@@ -11,10 +11,11 @@ export const BIN = join(repoRoot, 'bin', 'firebreak.js');
 export interface CliResult { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
 /** Runs the real CLI in a child process (no TTY, NO_COLOR). */
-export function cli(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): { child: ChildProcess; done: Promise<CliResult> } {
+export function cli(args: string[], options: { env?: Record<string, string>; cwd?: string; input?: string } = {}): { child: ChildProcess; done: Promise<CliResult> } {
   const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: options.cwd ?? repoRoot, env: { ...process.env, NO_COLOR: '1', FIREBREAK_USER: 'alice', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: options.cwd ?? repoRoot, env: { ...process.env, NO_COLOR: '1', FIREBREAK_USER: 'alice', ...options.env }, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  if (options.input !== undefined) child.stdin?.end(options.input);
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d: Buffer) => { stdout += d.toString(); });
@@ -23,7 +24,7 @@ export function cli(args: string[], options: { env?: Record<string, string>; cwd
   return { child, done };
 }
 
-export async function run(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<CliResult> {
+export async function run(args: string[], options: { env?: Record<string, string>; cwd?: string; input?: string } = {}): Promise<CliResult> {
   return cli(args, options).done;
 }
 

@@ -2,29 +2,36 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cli, labFor, run } from './cli-helpers.ts';
 import { crashRun } from '../helpers/crash-run.ts';
-import { changingCalls, confirmUnseal, loginsBefore, vaultCall } from './vault-breach-helpers.ts';
+import { changingCalls, loginsBefore, playGate, vaultCall } from './vault-breach-helpers.ts';
+import type { ShareStep } from '../../src/playbooks/vault-breach/vault-share.ts';
 
-/** Every boundary of the run: after the plan and after each step. */
-const BOUNDARIES = ['plan', 'record-auth', 'revoke-tokens', 'disable-auth', 'seal-vault', 'unseal-vault', 'restore-auth', 'restore-roles', 'health-check'];
-const AFTER_SEAL = new Set(['unseal-vault', 'restore-auth', 'restore-roles', 'health-check']);
+/** Every boundary of the run: after the plan and after each step, in the order they run. */
+const BOUNDARIES = ['plan', 'record-auth', 'revoke-tokens', 'disable-auth', 'seal-vault', 'unseal-vault', 'rekey-init', 'rekey-update', 'rekey-verify',
+  'drop-rekey-backup', 'rotate-key', 'restore-auth', 'restore-roles', 'revoke-root-tokens', 'health-check'];
+/** The manual steps the key holders answer, in order. */
+const GATES: readonly ShareStep[] = ['unseal-vault', 'rekey-update', 'rekey-verify'];
 
-test('vault-breach: SIGKILL after every step, then `firebreak resume`: each token prefix revoked once, each mount disabled once, one seal, each mount re-enabled once, role_ids kept', async (t) => {
+test('vault-breach: SIGKILL after every step, then `firebreak resume`: each token prefix revoked once, each mount disabled once, one seal, one rekey, one rotation, each mount re-enabled once, role_ids kept', async (t) => {
   for (const stepId of BOUNDARIES) {
     await t.test(`killed after ${stepId}`, async (tt) => {
       const lab = await labFor(tt);
       const tokens = await loginsBefore(lab);
       const calls0 = lab.vault.sim.calls().length;
-      // The child waits at the manual unseal step like `firebreak run` does: the key holders (this test) answer it there.
+      const oldShares = lab.vault.unsealKeys.slice();
+      // The child waits at the manual steps like `firebreak run` does: the key holders (this test) answer the ones before the kill there.
+      const at = BOUNDARIES.indexOf(stepId);
+      const before = GATES.filter((g) => BOUNDARIES.indexOf(g) <= at);
       const crashing = crashRun(lab.configPath, stepId, 'vault-breach', {});
-      const runId = AFTER_SEAL.has(stepId) ? await confirmUnseal(lab) : undefined;
+      let runId: string | undefined;
+      for (const gate of before) runId = await playGate(lab, gate, runId);
       const crashed = await crashing;
       assert.equal(crashed.signal, 'SIGKILL', `the process died at the boundary: ${crashed.stdout}${crashed.stderr}`);
       assert.match(crashed.runId, /^run-/);
       if (runId !== undefined) assert.equal(runId, crashed.runId);
 
-      // Resumed in block mode; when it still has the unseal ahead, the key holders answer it again.
+      // Resumed in block mode; the key holders answer the rounds still ahead.
       const resumed = cli(['--config', lab.configPath, 'resume', crashed.runId, '--json']);
-      if (runId === undefined) await confirmUnseal(lab, crashed.runId);
+      for (const gate of GATES.filter((g) => !before.includes(g))) await playGate(lab, gate, crashed.runId);
       const done = await resumed.done;
       assert.equal(done.code, 0, done.stdout + done.stderr);
       assert.equal((JSON.parse(done.stdout) as { status: string }).status, 'completed');
@@ -35,10 +42,17 @@ test('vault-breach: SIGKILL after every step, then `firebreak resume`: each toke
       assert.equal(count('DELETE /v1/sys/auth/approle'), 1, 'approle disabled once');
       assert.equal(count('DELETE /v1/sys/auth/jwt'), 1, 'jwt disabled once');
       assert.equal(count('POST /v1/sys/seal'), 1, 'one seal');
+      assert.equal(count('POST /v1/sys/rekey/init'), 1, 'one rekey');
+      assert.equal(count('POST /v1/sys/rotate'), 1, 'one rotation');
       assert.equal(count('POST /v1/sys/auth/approle'), 1, 'approle re-enabled once');
       assert.equal(count('POST /v1/sys/auth/jwt'), 1, 'jwt re-enabled once');
       assert.ok(calls.indexOf('POST /v1/sys/seal') > calls.indexOf('DELETE /v1/sys/auth/jwt'), 'seal after the disables');
+      assert.ok(calls.indexOf('POST /v1/sys/rotate') > calls.indexOf('POST /v1/sys/rekey/init'), 'rotation after the rekey');
       assert.equal(lab.vault.sim.sealed, false);
+      const seal = await vaultCall(lab, 'GET', 'sys/seal-status');
+      assert.deepEqual([seal.json?.['n'], seal.json?.['t']], [5, 3], 'the seal takes 3 of the 5 new shares');
+      assert.notDeepEqual(lab.vault.unsealKeys, oldShares, 'the new holders\' shares replaced the old ones');
+      assert.equal((await vaultCall(lab, 'GET', 'sys/rekey/backup')).status, 400, 'no backup of the new shares is left');
       for (const tok of tokens.approle) assert.equal(lab.vault.sim.state.tokens.lookup(tok), undefined);
       for (const [role, roleId] of Object.entries(lab.vault.layout.roleIds)) {
         const r = await vaultCall(lab, 'GET', `auth/approle/role/${role}/role-id`);

@@ -1,11 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { labFor, run, type CliResult } from './cli-helpers.ts';
-import { auditedRequests, auditLines, changingCalls, confirmUnseal, loginsBefore, unsealAsKeyHolders, vaultCall } from './vault-breach-helpers.ts';
+import { join } from 'node:path';
+import { filesBelow, labFor, run, type CliResult } from './cli-helpers.ts';
+import { auditedRequests, auditLines, changingCalls, keyCeremony, loginsBefore, unsealAsKeyHolders, vaultCall } from './vault-breach-helpers.ts';
 
-interface RunJson { runId: string; status: string; error: { code: string; message: string } | null }
-const parsed = (r: CliResult) => JSON.parse(r.stdout) as RunJson;
 const runIdOf = (r: CliResult) => /Run (run-\S+)/.exec(r.stdout)?.[1] ?? '';
 
 test('vault-breach: containment revokes, disables and seals in that order (seal last); recovery restores the mounts and roles with the same role_ids', async (t) => {
@@ -22,7 +21,7 @@ test('vault-breach: containment revokes, disables and seals in that order (seal 
   const first = await run([...c, 'run', 'vault-breach', '--yes', '--detach']);
   assert.equal(first.code, 9, first.stdout + first.stderr);
   const runId = runIdOf(first);
-  assert.match(first.stdout, /Manual step approve-unseal-vault: Vault at http:\/\/127\.0\.0\.1:\d+ was sealed by containment\. Recovery needs it unsealed: 3 of the 5 key holders/);
+  assert.match(first.stdout, /Manual step approve-unseal-vault: Vault at http:\/\/127\.0\.0\.1:\d+ was sealed by containment\. The rekey and recovery need it unsealed: 3 of the 5 current key holders each run `firebreak vault share run-\S+ --as <name>`/);
   assert.match(first.stdout, new RegExp(`firebreak approve ${runId} --step unseal-vault`));
 
   // The order Vault saw: every revoke-prefix, then the disables, then the seal, last.
@@ -42,11 +41,35 @@ test('vault-breach: containment revokes, disables and seals in that order (seal 
   for (const tok of [...tokens.approle, tokens.userpass]) assert.equal(lab.vault.sim.state.tokens.lookup(tok), undefined, 'every token issued through an auth method is revoked');
   assert.notEqual(lab.vault.sim.state.tokens.lookup(lab.vault.sim.rootToken), undefined, 'the root token (auth/token/) survives: revoke-prefix auth/ would have revoked it');
 
-  // The key holders unseal; someone confirms; the run goes on with recovery.
-  await confirmUnseal(lab, runId);
-  const done = await run([...c, 'resume', runId, '--json']);
-  assert.equal(done.code, 0, done.stdout + done.stderr);
-  assert.equal(parsed(done).status, 'completed');
+  // The key holders' ceremony, each from their own terminal: unseal, authorise the rekey, verify the new shares.
+  const term0 = lab.vault.sim.state.seal.term;
+  const { newShares, armored, last, old } = await keyCeremony(lab, runId);
+  assert.equal(last.code, 0, last.stdout + last.stderr);
+  assert.match(last.stdout, /verify: verified: the rekey took effect, Vault now unseals with 3 of the 5 new shares only/);
+  const done = await run([...c, 'runs', 'show', runId, '--json']);
+  assert.equal((JSON.parse(done.stdout) as { run: { status: string } }).run.status, 'completed', done.stdout);
+  assert.equal(new Set(Object.values(newShares)).size, 5, 'five distinct new shares');
+  assert.ok(lab.vault.sim.state.seal.term > term0, 'the encryption key was rotated after the rekey');
+  assert.equal((await vaultCall(lab, 'GET', 'sys/rekey/backup')).status, 400, 'Vault keeps no backup of the encrypted shares');
+  // Only the new shares unseal now: an old one does not combine.
+  assert.equal((await vaultCall(lab, 'POST', 'sys/seal')).status, 204);
+  for (const k of old) await vaultCall(lab, 'POST', 'sys/unseal', { key: k }, '');
+  assert.equal(lab.vault.sim.sealed, true, 'the old shares no longer unseal');
+  await vaultCall(lab, 'POST', 'sys/unseal', { reset: true }, '');
+  for (const h of ['dave', 'erin', 'alice']) await vaultCall(lab, 'POST', 'sys/unseal', { key: newShares[h] }, '');
+  assert.equal(lab.vault.sim.sealed, false, 'three new shares unseal');
+  // No share, old or new, anywhere in the state directory (journal, audit trail, evidence), nor in what the CLI printed:
+  // the journal holds the new shares encrypted to their holders only.
+  const stateFiles = filesBelow(join(lab.dir, 'state'));
+  for (const f of stateFiles) {
+    const bytes = readFileSync(f).toString('latin1');
+    for (const s of [...old, ...Object.values(newShares)]) {
+      const raw = /^[0-9a-f]+$/.test(s) ? Buffer.from(s, 'hex') : Buffer.from(s, 'base64');
+      assert.equal(raw.length, 33, 'a share is 32 bytes and its x-coordinate');
+      assert.ok(!bytes.includes(raw.toString('hex')) && !bytes.includes(raw.toString('base64')), `no share in ${f}`);
+    }
+  }
+  assert.ok(stateFiles.some((f) => readFileSync(f).toString('latin1').includes(armored['erin']?.split('\n')[3] ?? '-')), 'the journal keeps the encrypted shares for their holders');
   assert.equal(auth.mounts.get('approle/')?.type, 'approle');
   assert.equal(auth.mounts.get('approle/')?.description, 'tenant services');
   assert.equal(auth.mounts.get('jwt/')?.description, 'CI pipelines');
@@ -73,7 +96,7 @@ test('vault-breach: containment revokes, disables and seals in that order (seal 
   const report = await run([...c, 'report', incident]);
   assert.equal(report.code, 0, report.stderr);
   assert.match(report.stdout, /## Not built yet \(not done by this response\)/);
-  assert.match(report.stdout, /vault-breach: \*\*rekey\*\*/);
+  assert.doesNotMatch(report.stdout, /vault-breach: \*\*rekey\*\*/);
   assert.match(report.stdout, /\*\*new AppRole secret-ids\*\*/);
   assert.doesNotMatch(readFileSync(lab.configPath, 'utf8'), new RegExp(lab.vault.sim.rootToken), 'firebreak.yaml references the token file, never the token');
   assert.equal((await run([...c, 'audit', 'verify'])).code, 0);

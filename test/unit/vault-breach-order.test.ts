@@ -34,8 +34,8 @@ test('vault-breach: seal unordered with revoke (parallel branches) is rejected t
   assert.ok(problems.some((x) => x.step === 'revoke-tokens' && x.message === 'requires "vault.unsealed", but "seal-vault" (which invalidates it) is not ordered after it and may run first'), JSON.stringify(problems));
 });
 
-test('vault-breach: recovery without the unseal step is rejected (nothing re-establishes "vault.unsealed" after the seal)', () => {
-  const steps = vaultBreach.steps.filter((s) => s.id !== 'unseal-vault').map((s) => (s.id === 'restore-auth' ? { ...s, dependsOn: ['seal-vault'] } : s));
+test('vault-breach: the rekey and recovery without the unseal step are rejected (nothing re-establishes "vault.unsealed" after the seal)', () => {
+  const steps = vaultBreach.steps.filter((s) => s.id !== 'unseal-vault').map((s) => (s.id === 'rekey-init' ? { ...s, dependsOn: ['seal-vault'] } : s));
   const problems = validatePlaybook({ ...vaultBreach, steps });
-  assert.ok(problems.some((x) => x.step === 'restore-auth' && /requires "vault\.unsealed", but "seal-vault" before it invalidates it/.test(x.message)), JSON.stringify(problems));
+  assert.ok(problems.some((x) => x.step === 'rekey-init' && /requires "vault\.unsealed", but "seal-vault" before it invalidates it/.test(x.message)), JSON.stringify(problems));
 });

@@ -28,6 +28,8 @@ export interface TokenInfo {
   readonly orphan: boolean;
   readonly type: string;
   readonly expireTime: string | null;
+  /** When the token was created (unix seconds). */
+  readonly creationTime: number;
 }
 
 const mountArg = (mount: string) => vaultPath('auth mount', mount);
@@ -37,6 +39,7 @@ function tokenInfo(d: Record<string, unknown>): TokenInfo {
   return {
     accessor: field.str(d, 'accessor'), displayName: field.str(d, 'display_name'), policies: field.strs(d, 'policies'), path: field.str(d, 'path'),
     ttl: field.num(d, 'ttl'), orphan: field.bool(d, 'orphan'), type: field.str(d, 'type'), expireTime: typeof expire === 'string' ? expire : null,
+    creationTime: typeof d['creation_time'] === 'number' ? d['creation_time'] : 0,
   };
 }
 

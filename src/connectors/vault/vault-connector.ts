@@ -7,6 +7,25 @@ import { httpProbe } from '../connector-probe.ts';
 import { tlsOption } from '../connector-tls.ts';
 import type { VaultClient } from './vault-client.ts';
 
+const holderSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, 'must be a key holder\'s name (letters, digits, . _ @ -; at most 64)')
+    .describe('Who holds the share: the name they give to `firebreak vault share --as`.'),
+  pgpKey: z.string().min(1).describe('Path to the holder\'s OpenPGP public key (armored or binary): their new share is encrypted to it, so only they can read it.'),
+});
+
+const rekeySchema = z.strictObject({
+  holders: z.array(holderSchema).min(1).max(255).describe('One new share per holder (Vault\'s secret_shares is their number).'),
+  threshold: z.number().int().min(1).max(255).default(3).describe('Shares needed to unseal after the rekey (secret_threshold; default 3).'),
+}).superRefine((r, ctx) => {
+  if (r.threshold > r.holders.length) ctx.addIssue({ code: 'custom', path: ['threshold'], message: `threshold ${r.threshold} is more than the ${r.holders.length} holder(s): nobody could unseal` });
+  if (r.holders.length > 1 && r.threshold < 2) ctx.addIssue({ code: 'custom', path: ['threshold'], message: 'with several holders the threshold must be at least 2 (Vault refuses 1)' });
+  const seen = new Set<string>();
+  r.holders.forEach((h, i) => {
+    if (seen.has(h.name)) ctx.addIssue({ code: 'custom', path: ['holders', i, 'name'], message: `holder "${h.name}" is listed twice` });
+    seen.add(h.name);
+  });
+});
+
 export const vaultSchema = z.strictObject({
   ...endpoint,
   token: credentialRef,
@@ -15,6 +34,8 @@ export const vaultSchema = z.strictObject({
     .refine((v) => v.replace(/^\/|\/$/g, '') !== 'token', 'the token auth method cannot be disabled (Vault refuses it)'))
     .min(1).optional()
     .describe('Auth mounts that the vault-breach playbook disables during containment (default: approle and jwt). Each must be listed by sys/auth when the playbook plans; its configuration and roles are recorded first and restored in recovery.'),
+  rekey: rekeySchema.optional()
+    .describe('The rekey ceremony of vault-breach: who holds the new unseal shares (one share each, encrypted to their OpenPGP key) and how many of them unseal.'),
 });
 export type VaultSettings = z.output<typeof vaultSchema>;
 

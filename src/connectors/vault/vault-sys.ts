@@ -59,6 +59,14 @@ export interface RekeyStatus {
   readonly pgpFingerprints: readonly string[];
   readonly backup: boolean;
   readonly verificationRequired: boolean;
+  /** Set once the threshold of current shares was reached and the new shares await verification ('' before). */
+  readonly verificationNonce: string;
+}
+
+/** The PGP-encrypted new shares Vault keeps after a rekey with `backup` (`sys/rekey/backup`), base64 by key fingerprint. */
+export interface RekeyBackup {
+  readonly nonce: string;
+  readonly keys: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface RekeyInitRequest {
@@ -151,6 +159,7 @@ const rekeyStatusOf = (b: Record<string, unknown>): RekeyStatus => ({
   started: b['started'] === true || b['started'] === 'true', nonce: field.str(b, 'nonce'), t: field.num(b, 't'), n: field.num(b, 'n'),
   progress: field.num(b, 'progress'), required: field.num(b, 'required'), pgpFingerprints: field.strs(b, 'pgp_fingerprints'),
   backup: field.bool(b, 'backup'), verificationRequired: field.bool(b, 'verification_required'),
+  verificationNonce: typeof b['verification_nonce'] === 'string' ? b['verification_nonce'] : '',
 });
 
 const verifyStatusOf = (b: Record<string, unknown>): RekeyVerifyStatus => ({
@@ -313,6 +322,25 @@ export function vaultRekey(t: VaultTransport) {
     async verify(key: Secret, nonce: string, signal?: AbortSignal): Promise<RekeyVerifyUpdate> {
       const b = await t.json({ method: 'POST', path: 'sys/rekey/verify', json: { key: key.reveal(), nonce }, secrets: [key], signal }) ?? {};
       return { complete: field.bool(b, 'complete'), nonce: field.str(b, 'nonce'), progress: field.num(b, 'progress') };
+    },
+    /** The backed-up encrypted new shares (needs sudo), or undefined when Vault holds none (its 400 "no backed-up keys found"). */
+    async backup(signal?: AbortSignal): Promise<RekeyBackup | undefined> {
+      const res = await t.request({ method: 'GET', path: 'sys/rekey/backup', accept: [400], signal });
+      const body = res.json<Record<string, unknown>>();
+      if (res.status === 400) {
+        const errors = Array.isArray(body['errors']) ? body['errors'].map(String) : [];
+        if (errors.some((e) => e.includes('no backed-up keys found'))) return undefined;
+        throw t.error('GET', 'sys/rekey/backup', res);
+      }
+      const d = dataOf(body);
+      const raw = d['keys_base64'];
+      const keys: Record<string, string[]> = {};
+      if (typeof raw === 'object' && raw !== null) for (const [fp, ks] of Object.entries(raw)) keys[fp] = Array.isArray(ks) ? ks.map(String) : [];
+      return { nonce: field.str(d, 'nonce'), keys };
+    },
+    /** Deletes the backed-up encrypted shares (`DELETE sys/rekey/backup`). */
+    async deleteBackup(signal?: AbortSignal): Promise<void> {
+      await t.request({ method: 'DELETE', path: 'sys/rekey/backup', signal });
     },
     /** Restarts the verification round: its progress is discarded and a new nonce issued. */
     async verifyCancel(signal?: AbortSignal): Promise<RekeyVerifyStatus> {

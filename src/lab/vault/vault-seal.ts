@@ -129,6 +129,8 @@ export class VaultSeal {
   #storedRoot: Buffer | undefined;
   #unlock: { nonce: string; parts: Buffer[] } | undefined;
   #rekey: RekeyState | undefined;
+  /** core/unseal-keys-backup: the PGP-encrypted new shares of a rekey with `backup`, by fingerprint (hex), outside the barrier: kept when sealed. */
+  #backup: { nonce: string; keys: Record<string, string[]> } | undefined;
   #genRoot: { nonce: string; otp: string; progress: Buffer[]; pgpFingerprint: string } | undefined;
   term = 1;
   installTime = new Date().toISOString();
@@ -263,6 +265,12 @@ export class VaultSeal {
     let shares = await splitKey(newKey, r.config);
     let fingerprints: string[] | null = null;
     if (r.pgpKeys.length > 0) ({ fingerprints, encrypted: shares } = await encryptShares(shares, r.pgpKeys));
+    if (r.backup && fingerprints !== null) {
+      // Written as soon as the shares are encrypted, before any verification (vault/rekey.go).
+      const keys: Record<string, string[]> = {};
+      fingerprints.forEach((fp, i) => { (keys[fp] ??= []).push((shares[i] ?? Buffer.alloc(0)).toString('hex')); });
+      this.#backup = { nonce: r.nonce, keys };
+    }
     const result: Record<string, unknown> = {
       nonce: r.nonce, complete: true, keys: shares.map((s) => s.toString('hex')), keys_base64: shares.map((s) => s.toString('base64')),
       pgp_fingerprints: fingerprints, backup: r.backup, verification_required: r.verificationRequired,
@@ -284,6 +292,17 @@ export class VaultSeal {
     this.config = c;
     this.#rekey = undefined;
   }
+
+  /** GET sys/rekey/backup (handleRekeyRetrieve): the backed-up encrypted shares, hex and base64, by fingerprint. */
+  rekeyBackup(): Record<string, unknown> {
+    if (this.#backup === undefined) throw badRequest('no backed-up keys found');
+    const b = this.#backup;
+    const b64 = Object.fromEntries(Object.entries(b.keys).map(([fp, ks]) => [fp, ks.map((k) => Buffer.from(k, 'hex').toString('base64'))]));
+    return { nonce: b.nonce, keys: b.keys, keys_base64: b64 };
+  }
+
+  /** DELETE sys/rekey/backup. */
+  deleteRekeyBackup(): void { this.#backup = undefined; }
 
   verifyStatus(): Record<string, unknown> {
     this.#requireUnsealed();

@@ -12,7 +12,7 @@ import type { TokenStore } from './vault-tokens.ts';
  * is `SUDO_PATHS` (the backend's PathsSpecial.Root, the parts used here).
  */
 
-const SUDO_PATHS = [/^sys\/auth\/.+/, /^sys\/audit$/, /^sys\/audit\/.+/, /^sys\/rotate$/, /^sys\/leases\/revoke-prefix\/.*/, /^sys\/leases\/revoke-force\/.*/, /^auth\/token\/revoke-orphan$/, /^auth\/token\/accessors\/?$/];
+const SUDO_PATHS = [/^sys\/auth\/.+/, /^sys\/audit$/, /^sys\/audit\/.+/, /^sys\/rotate$/, /^sys\/rekey\/backup$/, /^sys\/leases\/revoke-prefix\/.*/, /^sys\/leases\/revoke-force\/.*/, /^auth\/token\/revoke-orphan$/, /^auth\/token\/accessors\/?$/];
 export const needsSudo = (path: string): boolean => SUDO_PATHS.some((re) => re.test(path));
 
 export interface SysDeps {
@@ -77,6 +77,11 @@ export function sysRoute(d: SysDeps, req: LogicalRequest): LogicalResponse {
       if (req.operation !== 'update' && req.operation !== 'create') throw unsupportedOperation();
       d.seal.rotate();
       return {};
+    case 'rekey':
+      if (rest !== 'backup') throw unsupportedPath();
+      if (req.operation === 'read') return { data: d.seal.rekeyBackup() };
+      if (req.operation === 'delete') { d.seal.deleteRekeyBackup(); return {}; }
+      throw unsupportedOperation();
     case 'key-status':
       if (req.operation !== 'read') throw unsupportedOperation();
       return { data: { term: d.seal.term, install_time: d.seal.installTime, encryptions: 0 } };

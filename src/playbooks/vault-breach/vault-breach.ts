@@ -1,22 +1,24 @@
 import { FirebreakError } from '../../lib/errors.ts';
-import { definePlaybook, type AnyStep, type StepContext, type StepDefinition } from '../../engine/playbook-types.ts';
+import { definePlaybook, type AnyStep, type StepDefinition } from '../../engine/playbook-types.ts';
 import { mapWithConcurrency } from '../../engine/rate-limit.ts';
 import { RoleKinds, type RoleKind, type VaultClient } from '../../connectors/vault/vault-client.ts';
-import { connectVault, type VaultBreachDeps } from './vault-deps.ts';
+import { connectVault, UNSEALED, type VaultBreachDeps, type VaultCtx } from './vault-deps.ts';
 import { vaultBreachInput, type VaultBreachInput } from './vault-inputs.ts';
+import { rekeySteps } from './vault-rekey.ts';
 
 /**
  * Seed "Vault compromise" (002), in the order a Vault allows (docs/playbooks/vault-breach.md):
- * record the auth methods, revoke their tokens, disable the configured ones, seal last; then,
- * once the key holders have unsealed it, re-create what was disabled. The assessment, rekey and
- * rotation phases are not built yet: the descriptor lists them as absent (vault-descriptor.ts).
+ * record the auth methods, revoke their tokens, disable the configured ones, seal last; the key
+ * holders unseal and rekey to new PGP-encrypted shares, verified, then the encryption key is
+ * rotated (vault-rekey.ts); recovery re-creates what was disabled and revokes the root tokens
+ * made during the response. The assessment and rotation phases are not built yet: the
+ * descriptor lists them as absent (vault-descriptor.ts).
  */
 
-type Ctx = StepContext<VaultBreachInput, VaultBreachDeps>;
+type Ctx = VaultCtx;
 const step = <Out>(s: StepDefinition<VaultBreachInput, VaultBreachDeps, Out>) => s;
 
-/** The condition revoke, disable and recovery need: a sealed Vault answers 503 to all of them (CONTRACTS.md §2.0). */
-export const UNSEALED = 'vault.unsealed';
+export { UNSEALED } from './vault-deps.ts';
 
 /** A role (approle, jwt, oidc) or user (userpass) as Vault returns it: never a secret (Vault returns none: no secret_id, no password). */
 export interface RecordedRole {
@@ -52,6 +54,8 @@ export interface AuthRecord {
   /** The seal's shares and threshold, for the unseal instructions. */
   readonly seal: { readonly shares: number; readonly threshold: number };
   readonly evidence: string | null;
+  /** When containment began: root tokens created since were made during the response (revoked in recovery). */
+  readonly recordedAt: string;
 }
 
 /** Read-back fields that are aliases of others (`policies` of `token_policies`, `period` of `token_period`): written back, they would conflict. */
@@ -121,7 +125,7 @@ const recordAuth = step<AuthRecord>({
     const mounts: RecordedMount[] = [];
     for (const [path, m] of Object.entries(table).sort(([a], [b]) => a.localeCompare(b))) mounts.push(await recordMount(v, path, m, ctx.signal));
     const revoke = mounts.filter((m) => m.type !== 'token').map((m) => m.path);
-    const recorded = { mounts, disable, revoke, seal: { shares: seal.n, threshold: seal.t } };
+    const recorded = { mounts, disable, revoke, seal: { shares: seal.n, threshold: seal.t }, recordedAt: new Date().toISOString() };
     // What recovery re-creates from, kept with the incident (no secret: Vault returns none of them).
     const evidence = ctx.planning ? null : (await ctx.evidence('auth-methods', recorded)).ref;
     return { ...recorded, evidence };
@@ -187,31 +191,6 @@ const sealVault = step<{ sealed: true }>({
   },
 });
 
-const unsealVault = step<{ unsealed: true }>({
-  id: 'unseal-vault', title: 'Key holders unseal Vault with the quorum', phase: 'recovery', system: 'vault', effect: 'mutate', idempotency: 'natural',
-  dependsOn: ['seal-vault'], establishes: [UNSEALED],
-  // Firebreak never holds the shares: the people who do unseal, then confirm.
-  manual: (ctx) => {
-    const s = ctx.output(recordAuth)?.seal;
-    const quorum = s === undefined ? 'the threshold of' : `${s.threshold} of the ${s.shares}`;
-    return `Vault at ${ctx.deps.url} was sealed by containment. Recovery needs it unsealed: ${quorum} key holders each submit their unseal share from their own terminal (\`vault operator unseal\` against ${ctx.deps.url}) until \`vault status\` shows "Sealed false". Firebreak never receives the shares. Once it is unsealed, confirm`;
-  },
-  check: async (ctx) => {
-    if (ctx.planning) return { done: false, detail: `key holders unseal Vault at ${ctx.deps.url} after containment sealed it (manual, confirmed by them)` };
-    const s = await ctx.deps.vault.sys.sealStatus(ctx.signal);
-    return s.sealed ? { done: false, detail: `Vault is sealed (${s.progress} of ${s.t} shares submitted)` } : { done: true, detail: 'Vault is unsealed', output: { unsealed: true } };
-  },
-  apply: async (ctx) => {
-    const s = await ctx.deps.vault.sys.sealStatus(ctx.signal);
-    if (s.sealed) throw new FirebreakError('PRECONDITION_FAILED', `Vault at ${ctx.deps.url} is still sealed (${s.progress} of ${s.t} shares submitted): the key holders must unseal it, then \`firebreak resume ${ctx.runId}\``);
-    return { unsealed: true };
-  },
-  verify: async (ctx) => {
-    const s = await ctx.deps.vault.sys.sealStatus(ctx.signal);
-    return s.sealed ? { ok: false, detail: 'seal-status says sealed' } : { ok: true, detail: 'seal-status: unsealed' };
-  },
-});
-
 /** What differs between a recorded mount and sys/auth's entry for it, or undefined when it is re-created as recorded. */
 function mountDifference(m: RecordedMount, now: { type: string; description: string; config: Readonly<Record<string, unknown>> } | undefined): string | undefined {
   if (now === undefined) return `${m.path} is not enabled`;
@@ -225,7 +204,7 @@ function mountDifference(m: RecordedMount, now: { type: string; description: str
 
 const restoreAuth = step<{ enabled: string[] }>({
   id: 'restore-auth', title: 'Re-enable the disabled auth methods with their recorded configuration', phase: 'recovery', system: 'vault', effect: 'mutate', idempotency: 'natural',
-  dependsOn: ['unseal-vault'], requires: [UNSEALED],
+  dependsOn: ['rotate-key'], requires: [UNSEALED],
   check: async (ctx) => {
     const mounts = disabledMounts(recordOf(ctx));
     if (ctx.planning) return { done: false, detail: `re-enable ${list(mounts.map((m) => `${m.path} (${m.type})`))} as recorded, after containment disabled them` };
@@ -330,9 +309,43 @@ function notRestored(ctx: Ctx): string[] {
   return disabledMounts(recordOf(ctx)).flatMap((m) => (m.unrestorable === undefined ? [] : [`${m.path}: ${m.unrestorable}`]));
 }
 
+/** Root tokens created since containment began (generate-root, or auth/token/create by a root token), by accessor; never Firebreak's own. */
+async function rootTokensSince(ctx: Ctx): Promise<string[]> {
+  const v = ctx.deps.vault;
+  const since = Date.parse(recordOf(ctx).recordedAt) / 1000;
+  const self = (await v.auth.lookupSelf(ctx.signal)).accessor;
+  const looked = await mapWithConcurrency(await v.auth.listAccessors(ctx.signal), 16, (a) => v.auth.lookupAccessor(a, ctx.signal));
+  const out: string[] = [];
+  for (const r of looked) {
+    if (r.status === 'rejected') throw r.reason;
+    const t = r.value;
+    if (t !== null && t.accessor !== self && t.policies.includes('root') && t.creationTime >= Math.floor(since)) out.push(t.accessor);
+  }
+  return out.sort();
+}
+
+const revokeRootTokens = step<{ revoked: string[] }>({
+  id: 'revoke-root-tokens', title: 'Revoke every root token generated during the response', phase: 'recovery', system: 'vault', effect: 'irreversible', idempotency: 'natural',
+  dependsOn: ['restore-roles'], requires: [UNSEALED],
+  check: async (ctx) => {
+    if (ctx.planning) return { done: false, detail: 'revoke the root tokens created since containment began (generate-root during the response), by accessor; Firebreak\'s own token is kept' };
+    const left = await rootTokensSince(ctx);
+    return left.length === 0 ? { done: true, detail: 'no root token was created during the response', output: { revoked: [] } } : { done: false, detail: `revoke ${left.length} root token(s): accessors ${left.join(', ')}` };
+  },
+  apply: async (ctx) => {
+    const left = await rootTokensSince(ctx);
+    for (const a of left) await ctx.deps.vault.auth.revokeAccessor(a, ctx.signal);
+    return { revoked: left };
+  },
+  verify: async (ctx) => {
+    const left = await rootTokensSince(ctx);
+    return left.length === 0 ? { ok: true, detail: 'no root token created since containment is live' } : { ok: false, detail: `still live: ${left.join(', ')}` };
+  },
+});
+
 const healthCheck = step<{ state: string; mounts: string[] }>({
   id: 'health-check', title: 'Health check: Vault active and unsealed, the auth methods back', phase: 'recovery', system: 'vault', effect: 'read', idempotency: 'natural',
-  dependsOn: ['restore-roles'], requires: [UNSEALED],
+  dependsOn: ['revoke-root-tokens'], requires: [UNSEALED],
   apply: async (ctx) => {
     const h = await ctx.deps.vault.sys.health(ctx.signal);
     if (h.state !== 'active' || h.sealed) throw new FirebreakError('VERIFY_FAILED', `Vault at ${ctx.deps.url} is ${h.state}${h.sealed ? ' (sealed)' : ''}, not active`);
@@ -343,18 +356,18 @@ const healthCheck = step<{ state: string; mounts: string[] }>({
   },
 });
 
-const steps: AnyStep<VaultBreachInput, VaultBreachDeps>[] = [recordAuth, revokeTokens, disableAuth, sealVault, unsealVault, restoreAuth, restoreRoles, healthCheck];
+const steps: AnyStep<VaultBreachInput, VaultBreachDeps>[] = [recordAuth, revokeTokens, disableAuth, sealVault, ...rekeySteps(recordAuth), restoreAuth, restoreRoles, revokeRootTokens, healthCheck];
 
 /** The seed's Vault compromise (listed from vault-descriptor.ts, which must say the same, and lists the phases not built yet). */
 export const vaultBreach = definePlaybook({
   id: 'vault-breach',
   title: 'Vault breach',
-  summary: 'Contain a breached Vault in an order it allows (record the auth methods, revoke their tokens, disable them, seal last), then restore the auth methods and roles once the key holders have unsealed it. Assessment, rekey and rotation are not built yet.',
+  summary: 'Contain a breached Vault in an order it allows (record the auth methods, revoke their tokens, disable them, seal last); the key holders unseal and rekey to new shares encrypted to each holder\'s OpenPGP key, verified, then the encryption key is rotated; restore the auth methods and roles, revoke root tokens made during the response. Assessment and tenant rotation are not built yet.',
   version: 1,
   incidentKind: 'vault-breach',
   severity: 'critical',
   input: vaultBreachInput,
-  rto: { containment: 5 * 60_000, recovery: 60 * 60_000 },
+  rto: { containment: 5 * 60_000, eradication: 30 * 60_000, recovery: 60 * 60_000 },
   assumes: [UNSEALED],
   targets: () => ['vault-cluster:provider'],
   entities: () => [{ type: 'vault-cluster', id: 'provider' }],

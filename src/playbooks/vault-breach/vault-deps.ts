@@ -1,9 +1,16 @@
 import { FirebreakError } from '../../lib/errors.ts';
 import type { VaultClient } from '../../connectors/vault/vault-client.ts';
+import type { StepContext } from '../../engine/playbook-types.ts';
 import { platformOf, type PlatformEnv } from '../platform.ts';
+import { loadKeyHolders, type RekeyPlan } from './vault-holders.ts';
 import type { VaultBreachInput } from './vault-inputs.ts';
 
 export type { VaultBreachInput } from './vault-inputs.ts';
+
+/** The condition revoke, disable, rekey and recovery need: a sealed Vault answers 503 to all of them (CONTRACTS.md §2.0). */
+export const UNSEALED = 'vault.unsealed';
+
+export type VaultCtx = StepContext<VaultBreachInput, VaultBreachDeps>;
 
 /** The auth mounts containment disables when neither the input nor firebreak.yaml names any (the seed's `vault auth disable approle`, `… jwt`). */
 export const DEFAULT_DISABLE = ['approle', 'jwt'] as const;
@@ -15,6 +22,8 @@ export interface VaultBreachDeps {
   /** The auth mounts to disable, as Vault keys them (`approle/`), and where that list came from. */
   readonly disable: readonly string[];
   readonly disableFrom: string;
+  /** The new shares' holders and threshold (provider.vault.rekey), their keys checked; undefined when not configured. */
+  readonly rekey: RekeyPlan | undefined;
 }
 
 /** `approle`, `/approle/` → `approle/`: the form sys/auth keys mounts by. */
@@ -29,6 +38,8 @@ export async function connectVault(env: PlatformEnv, input: VaultBreachInput): P
     : settings.disableAuth !== undefined ? [settings.disableAuth, 'provider.vault.disableAuth'] : [[...DEFAULT_DISABLE], 'the default (approle, jwt)'];
   const disable = [...new Set(list.map(mountKey))];
   if (disable.includes('token/')) throw new FirebreakError('INVALID_INPUT', `${from}: the token auth method cannot be disabled (Vault refuses it)`);
+  // Before any connection: a holder's missing, expired or malformed key stops the run before anything changes.
+  const rekey = settings.rekey === undefined ? undefined : await loadKeyHolders(settings.rekey, 'provider.vault.rekey');
   const vault = await p.connect('vault', settings, 'provider.vault');
-  return { vault, url: settings.url, disable, disableFrom: from };
+  return { vault, url: settings.url, disable, disableFrom: from, rekey };
 }

@@ -7,10 +7,8 @@ import type { AbsentPhase, PlaybookDescriptor } from '../playbook-descriptor.ts'
  */
 export const VAULT_BREACH_ABSENT: readonly AbsentPhase[] = [
   { name: 'assessment', why: 'breach scope from the Vault audit log (suspicious events, secrets read, affected tenants): issue 11 (`firebreak assess vault-audit`), not built yet' },
-  { name: 'rekey', why: 'new unseal shares (5 / threshold 3, each encrypted to its holder\'s OpenPGP key, verified) and `sys/rotate`: needs `firebreak vault share` and a durable quorum wait, not built yet' },
   { name: 'rotation', why: 'every affected tenant\'s SSH keys, SMTP credentials, DKIM keys and API keys, with notifications: issue 12, not built yet' },
   { name: 'new AppRole secret-ids', why: 'disabling AppRole destroyed every secret_id; issuing new ones to each service (staged rotation with a verified login) is part of issue 12, not built yet: services cannot log in with AppRole until then' },
-  { name: 'root token revocation', why: 'revoking root tokens generated during the response belongs with the rekey ceremony, not built yet' },
 ];
 
 /**
@@ -20,24 +18,34 @@ export const VAULT_BREACH_ABSENT: readonly AbsentPhase[] = [
 export const vaultBreachDescriptor: PlaybookDescriptor = {
   id: 'vault-breach',
   title: 'Vault breach',
-  summary: 'Contain a breached Vault in an order it allows (record the auth methods, revoke their tokens, disable them, seal last), then restore the auth methods and roles once the key holders have unsealed it. Assessment, rekey and rotation are not built yet.',
+  summary: 'Contain a breached Vault in an order it allows (record the auth methods, revoke their tokens, disable them, seal last); the key holders unseal and rekey to new shares encrypted to each holder\'s OpenPGP key, verified, then the encryption key is rotated; restore the auth methods and roles, revoke root tokens made during the response. Assessment and tenant rotation are not built yet.',
   version: 1,
-  rto: { containment: 5 * 60_000, recovery: 60 * 60_000 },
+  rto: { containment: 5 * 60_000, eradication: 30 * 60_000, recovery: 60 * 60_000 },
   steps: [
     { id: 'record-auth', title: 'Record every auth method\'s configuration and roles (for recovery)', phase: 'containment', system: 'vault', effect: 'read', idempotency: 'natural' },
     { id: 'revoke-tokens', title: 'Revoke every token issued through an auth method (revoke-prefix auth/<mount>/)', phase: 'containment', system: 'vault', effect: 'irreversible', idempotency: 'natural', dependsOn: ['record-auth'] },
     { id: 'disable-auth', title: 'Disable the configured auth methods', phase: 'containment', system: 'vault', effect: 'irreversible', idempotency: 'natural', dependsOn: ['revoke-tokens'] },
     { id: 'seal-vault', title: 'Seal Vault (last: a sealed Vault refuses revocation and auth changes)', phase: 'containment', system: 'vault', effect: 'irreversible', idempotency: 'natural', dependsOn: ['disable-auth'] },
-    { id: 'unseal-vault', title: 'Key holders unseal Vault with the quorum', phase: 'recovery', system: 'vault', effect: 'mutate', idempotency: 'natural', dependsOn: ['seal-vault'] },
-    { id: 'restore-auth', title: 'Re-enable the disabled auth methods with their recorded configuration', phase: 'recovery', system: 'vault', effect: 'mutate', idempotency: 'natural', dependsOn: ['unseal-vault'] },
+    { id: 'unseal-vault', title: 'Key holders unseal Vault with the current quorum', phase: 'eradication', system: 'vault', effect: 'mutate', idempotency: 'natural', dependsOn: ['seal-vault'] },
+    { id: 'rekey-init', title: 'Start the rekey: new shares, each encrypted to its holder\'s OpenPGP key, verification required', phase: 'eradication', system: 'vault', effect: 'mutate', idempotency: 'natural', dependsOn: ['unseal-vault'] },
+    { id: 'rekey-update', title: 'Current key holders authorise the rekey with their shares', phase: 'eradication', system: 'vault', effect: 'mutate', idempotency: 'natural', dependsOn: ['rekey-init'] },
+    { id: 'rekey-verify', title: 'New key holders prove their shares; the rekey takes effect', phase: 'eradication', system: 'vault', effect: 'irreversible', idempotency: 'natural', dependsOn: ['rekey-update'] },
+    { id: 'drop-rekey-backup', title: 'Delete Vault\'s backup of the encrypted new shares', phase: 'eradication', system: 'vault', effect: 'mutate', idempotency: 'natural', dependsOn: ['rekey-verify'] },
+    { id: 'rotate-key', title: 'Rotate Vault\'s encryption key (sys/rotate)', phase: 'eradication', system: 'vault', effect: 'mutate', idempotency: 'natural', dependsOn: ['rekey-verify'] },
+    { id: 'restore-auth', title: 'Re-enable the disabled auth methods with their recorded configuration', phase: 'recovery', system: 'vault', effect: 'mutate', idempotency: 'natural', dependsOn: ['rotate-key'] },
     { id: 'restore-roles', title: 'Re-create the roles from their recorded definitions (AppRole role_ids kept)', phase: 'recovery', system: 'vault', effect: 'mutate', idempotency: 'natural', dependsOn: ['restore-auth'] },
-    { id: 'health-check', title: 'Health check: Vault active and unsealed, the auth methods back', phase: 'recovery', system: 'vault', effect: 'read', idempotency: 'natural', dependsOn: ['restore-roles'] },
+    { id: 'revoke-root-tokens', title: 'Revoke every root token generated during the response', phase: 'recovery', system: 'vault', effect: 'irreversible', idempotency: 'natural', dependsOn: ['restore-roles'] },
+    { id: 'health-check', title: 'Health check: Vault active and unsealed, the auth methods back', phase: 'recovery', system: 'vault', effect: 'read', idempotency: 'natural', dependsOn: ['revoke-root-tokens'] },
   ],
   absent: VAULT_BREACH_ABSENT,
   // The drill plays the key holders: it unseals the lab Vault with the lab's shares, then confirms the manual step.
   drill: {
     input: {},
-    manual: { 'unseal-vault': async (lab, signal) => (await import('./vault-drill.ts')).unsealWithLabQuorum(lab, signal) },
+    manual: {
+      'unseal-vault': async (lab, signal) => (await import('./vault-drill.ts')).unsealWithLabQuorum(lab, signal),
+      'rekey-update': async (lab, signal) => (await import('./vault-drill.ts')).authoriseRekeyWithLabQuorum(lab, signal),
+      'rekey-verify': async (lab, signal) => (await import('./vault-drill.ts')).verifyRekeyAsNewHolders(lab, signal),
+    },
   },
   input: async () => (await import('./vault-inputs.ts')).vaultBreachInput,
   load: async () => (await import('./vault-breach.ts')).vaultBreach,

@@ -1,0 +1,107 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { FirebreakError } from '../lib/errors.ts';
+import { Secret } from '../lib/secret.ts';
+import type { StepRecord } from '../engine/runtime-types.ts';
+import type { AppContext } from './cli-context.ts';
+import { approve } from './run-actions.ts';
+import { checkExportTarget } from './export-file.ts';
+import { read } from 'read';
+import { isShareStep, SHARE_ROUNDS, submitShare, type ShareStep } from '../playbooks/vault-breach/vault-share.ts';
+import type { DeliveredShare, RekeyStarted } from '../playbooks/vault-breach/vault-rekey.ts';
+
+export interface ShareOptions { readonly shareFd?: string; readonly resume: boolean }
+
+/** A completed step's own output (the journal keeps it inside the step's outcome). */
+function outputOf<T>(steps: readonly StepRecord[], id: string): T | undefined {
+  const s = steps.find((x) => x.stepId === id && x.status === 'completed');
+  return (s?.output as { output?: T } | null | undefined)?.output;
+}
+
+async function vaultRun(c: AppContext, runRef: string): Promise<{ runId: string; steps: readonly StepRecord[] }> {
+  const d = await c.app.queries.runDetail(runRef);
+  if (d.run.workflow !== 'vault-breach') throw new FirebreakError('USAGE', `run ${d.run.id} is a ${d.run.workflow} run: key shares go to vault-breach runs only`);
+  return { runId: d.run.id, steps: d.steps };
+}
+
+const PROMPTS: Record<ShareStep, string> = {
+  'unseal-vault': 'Your CURRENT unseal share (input hidden): ',
+  'rekey-update': 'Your CURRENT unseal share, to authorise the rekey (input hidden): ',
+  'rekey-verify': 'Your NEW share, decrypted (input hidden): ',
+};
+
+/** The share from `--share-fd` (one line), else typed at the terminal without echo; never from the command line. */
+async function readShare(step: ShareStep, fd: string | undefined): Promise<Secret> {
+  let text: string;
+  if (fd !== undefined) {
+    if (!/^\d{1,4}$/.test(fd)) throw new FirebreakError('USAGE', `--share-fd ${JSON.stringify(fd)}: must be a file descriptor number (0 for standard input)`);
+    try {
+      text = readFileSync(Number(fd), 'utf8');
+    } catch (err) {
+      throw new FirebreakError('USAGE', `--share-fd ${fd}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'}): open it in the shell, e.g. \`3<share-file\``, { cause: err });
+    }
+  } else {
+    if (!process.stdin.isTTY) throw new FirebreakError('USAGE', 'no terminal to type the share at: give it on a file descriptor (--share-fd 0 for standard input)');
+    // Not echoed (nor replaced by stars: the length is not shown either); Ctrl-C abandons.
+    text = await read({ prompt: PROMPTS[step], silent: true, replace: '', input: process.stdin, output: process.stderr }).catch((err: unknown) => {
+      throw new FirebreakError('CANCELLED', 'nothing was submitted (the prompt was abandoned)', { cause: err });
+    });
+  }
+  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+  if (lines.length !== 1) throw new FirebreakError('INVALID_INPUT', lines.length === 0 ? 'no share was given' : `${lines.length} lines were given: one share per submission`);
+  return new Secret(lines[0] ?? '');
+}
+
+/** `firebreak vault share <run>`: one holder's share, to the round the run waits for. */
+export async function share(c: AppContext, runRef: string, o: ShareOptions): Promise<number> {
+  const who = c.actor();
+  const { runId, steps } = await vaultRun(c, runRef);
+  const gate = steps.find((s) => s.kind === 'signal' && s.status !== 'completed' && s.stepId.startsWith('approve-') && isShareStep(s.stepId.slice('approve-'.length)));
+  if (gate === undefined) {
+    const waiting = steps.filter((s) => s.kind === 'signal' && s.status !== 'completed').map((s) => s.stepId.replace(/^approve-/, ''));
+    throw new FirebreakError('CONFLICT', `run ${runId} is not waiting for a key share${waiting.length > 0 ? ` (it waits at ${waiting.join(', ')})` : ''}: nothing was sent. Shares are taken at unseal-vault, rekey-update and rekey-verify`);
+  }
+  const step = gate.stepId.slice('approve-'.length) as ShareStep;
+  const nonce = outputOf<RekeyStarted>(steps, 'rekey-init')?.rekeyNonce;
+  const secret = await readShare(step, o.shareFd);
+  const p = c.app.settings.config;
+  const settings = p.loaded.config.provider?.vault;
+  if (settings === undefined) throw new FirebreakError('CONFIG_INVALID', 'provider.vault is not configured in firebreak.yaml');
+  const vault = await p.connect('vault', settings, 'provider.vault');
+  let result;
+  try {
+    result = await submitShare(vault, step, secret, nonce, AbortSignal.timeout(60_000));
+  } finally {
+    await vault.close();
+  }
+  if (c.g.json && !result.complete) c.out.data({ runId, step, round: SHARE_ROUNDS[step], complete: false, progress: result.progress, threshold: result.threshold });
+  else if (!c.g.json) c.out.line(`${SHARE_ROUNDS[step]}: ${result.detail}`);
+  if (!result.complete) return 0;
+  try {
+    return await approve(c, runId, { step, reject: false, note: `${who}'s share completed the ${SHARE_ROUNDS[step]} round`, resume: o.resume });
+  } catch (err) {
+    if (err instanceof FirebreakError && err.code === 'APPROVAL_INVALID') {
+      throw new FirebreakError('APPROVAL_INVALID', `the ${SHARE_ROUNDS[step]} round is complete in Vault, but step ${step} could not be confirmed as ${who}: ${err.message}. Someone else confirms it: \`firebreak approve ${runId} --step ${step}\``, { cause: err });
+    }
+    throw err;
+  }
+}
+
+/** `firebreak vault new-share <run>`: the holder's own new share, as Vault encrypted it to their key. */
+export async function newShare(c: AppContext, runRef: string, o: { out?: string }): Promise<number> {
+  const who = c.actor();
+  const { runId, steps } = await vaultRun(c, runRef);
+  const shares = outputOf<{ delivered: readonly DeliveredShare[] }>(steps, 'rekey-update')?.delivered;
+  if (shares === undefined) throw new FirebreakError('CONFLICT', `run ${runId} has no new shares yet: the current key holders authorise the rekey first (\`firebreak vault share ${runId}\` at rekey-update)`);
+  const mine = shares.find((s) => s.holder === who);
+  if (mine === undefined) throw new FirebreakError('NOT_FOUND', `${who} holds no new share of run ${runId} (holders: ${shares.map((s) => s.holder).join(', ')}); give your holder name with --as`);
+  if (o.out !== undefined) {
+    checkExportTarget(o.out);
+    writeFileSync(o.out, mine.message, { mode: 0o600, flag: 'wx' });
+    if (!c.g.json) c.out.line(`Wrote ${who}'s new share (encrypted to key ${mine.fingerprint.toUpperCase()}) to ${o.out}: decrypt it with \`gpg --decrypt ${o.out}\``);
+  } else if (c.g.json) {
+    c.out.data({ runId, holder: who, fingerprint: mine.fingerprint, message: mine.message });
+  } else {
+    process.stdout.write(mine.message);
+  }
+  return 0;
+}
