@@ -55,6 +55,8 @@ export async function submitShare(v: VaultClient, step: ShareStep, share: Secret
     const s = await v.sys.sealStatus(signal);
     if (!s.sealed) return { complete: true, progress: s.t, threshold: s.t, detail: 'Vault is already unsealed: the share was not needed (and not sent)' };
     const u = await v.sys.unseal(share, signal).catch((e: unknown) => refused(e, round));
+    // Vault ignores a share already given in this round (200, progress unchanged): say so rather than "accepted".
+    if (u.sealed && u.progress === s.progress && s.progress > 0) throw new FirebreakError('INVALID_INPUT', `Vault did not count the share: it was given already in this unseal round (still ${u.progress} of ${u.t}); the next holder submits theirs`);
     return u.sealed ? { complete: false, progress: u.progress, threshold: u.t, detail: `accepted: ${u.progress} of ${u.t} shares` } : { complete: true, progress: u.t, threshold: u.t, detail: 'Vault is unsealed' };
   }
   const s = await v.rekey.status(signal);
