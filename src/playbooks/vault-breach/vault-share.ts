@@ -36,9 +36,11 @@ export function checkShareFormat(share: Secret): void {
 function refused(err: unknown, round: string): never {
   if (!(err instanceof FirebreakError)) throw err;
   const m = err.message;
+  // The shares did not combine to the key (a wrong, old or foreign share among them; two with the same x-coordinate).
+  const combine = /verification failed|incorrect key shares|message authentication failed|failed to compute|failed to decrypt|invalid key|duplicate part/.test(m);
   const hint = /already been provided/.test(m) ? 'this share was given already in this round: the next holder submits theirs'
-    : /verification failed|incorrect key shares/.test(m) ? 'the shares did not combine to the new key (an old share, or one from another rekey, among them): the verification round starts again and every new holder submits their NEW share again'
-      : /message authentication failed|failed to compute|failed to decrypt|invalid key/.test(m) ? `the shares did not combine to Vault's key (a wrong or foreign share among them): the ${round} round starts again`
+    : combine && round === 'verify' ? 'the shares did not combine to the new key (an old share, or one from another rekey, among them): the verification round starts again and every new holder submits their NEW share again'
+      : combine ? `the shares did not combine to Vault's key (a wrong or foreign share among them): the ${round} round starts again`
         : /nonce/.test(m) ? 'the round changed meanwhile (a new nonce): run the command again' : undefined;
   throw new FirebreakError(err.code, `Vault refused the share for the ${round} round: ${m}${hint === undefined ? '' : `. ${hint}`}`, { cause: err, retryable: err.retryable });
 }
