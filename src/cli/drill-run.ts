@@ -2,7 +2,7 @@
 import { join, resolve } from 'node:path';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { FirebreakError } from '../lib/errors.ts';
-import { startLab } from '../lab/lab.ts';
+import { startLab, type Lab } from '../lab/lab.ts';
 import { localPostgresProblem } from '../lab/postgres/lab-postgres.ts';
 import type { ExternalPostgres } from '../lab/postgres/lab-database.ts';
 import { loadConfig } from '../config/index.ts';
@@ -35,6 +35,14 @@ export function externalPostgres(raw: string): ExternalPostgres {
 }
 
 /** Rehearses the chosen playbooks (every one with a drill by default) against a lab started for it; returns the exit code. */
+/** The lab Vault as the drill's key holders see it: the current shares (the same array: a verified rekey replaces them) and the holders' private keys. */
+export function vaultOfLab(lab: Lab): NonNullable<DrillLab['vault']> {
+  return {
+    url: lab.vault.url, unsealKeys: lab.vault.unsealKeys, threshold: lab.vault.threshold, token: lab.vault.sim.rootToken,
+    holders: lab.vault.holders.map((h) => ({ name: h.name, privateKey: readFileSync(h.privateKeyFile, 'utf8') })),
+  };
+}
+
 export async function drill(c: CommandContext, playbookId: string | undefined, inputs: readonly string[], o: DrillOptions): Promise<number> {
   const { g, out } = c;
   const chosen = playbookId === undefined ? PLAYBOOK_DESCRIPTORS.filter((p) => p.drill !== undefined) : PLAYBOOK_DESCRIPTORS.filter((p) => p.id === playbookId);
@@ -60,10 +68,7 @@ export async function drill(c: CommandContext, playbookId: string | undefined, i
     try {
       const drillLab: DrillLab = {
         ...(lab.postgres === undefined ? {} : { postgresRole: lab.postgres.role }),
-        vault: {
-          url: lab.vault.url, unsealKeys: lab.vault.unsealKeys, threshold: lab.vault.threshold, token: lab.vault.sim.rootToken,
-          holders: lab.vault.holders.map((h) => ({ name: h.name, privateKey: readFileSync(h.privateKeyFile, 'utf8') })),
-        },
+        vault: vaultOfLab(lab),
       };
       for (const p of list) {
         const given = p.drill?.input;

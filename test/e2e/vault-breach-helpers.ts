@@ -5,6 +5,7 @@ import type { Lab } from '../../src/lab/lab.ts';
 import type { DrillLab } from '../../src/playbooks/playbook-descriptor.ts';
 import { authoriseRekeyWithLabQuorum, unsealWithLabQuorum, verifyRekeyAsNewHolders } from '../../src/playbooks/vault-breach/vault-drill.ts';
 import { run, until, type CliResult } from './cli-helpers.ts';
+import { vaultOfLab } from '../../src/cli/drill-run.ts';
 import type { ShareStep } from '../../src/playbooks/vault-breach/vault-share.ts';
 
 /** A call to the lab Vault as a client would make it (the root token unless given another). */
@@ -37,12 +38,12 @@ export async function loginsBefore(lab: Lab): Promise<{ approle: string[]; userp
 
 /** The key holders' part, played by the test: the threshold of the lab's shares, submitted straight to Vault. */
 export async function unsealAsKeyHolders(lab: Lab): Promise<void> {
-  for (const key of lab.vault.unsealKeys.slice(0, lab.vault.threshold)) {
-    const r = await vaultCall(lab, 'POST', 'sys/unseal', { key }, '');
-    assert.equal(r.status, 200);
-  }
+  await unsealWithLabQuorum({ vault: vaultOfLab(lab) }, AbortSignal.timeout(60_000));
   assert.equal(lab.vault.sim.sealed, false, 'the quorum unsealed the lab Vault');
 }
+
+/** The run a detached `firebreak run` started ("Run run-…" in its output). */
+export const runIdOf = (r: CliResult): string => /Run (run-\S+)/.exec(r.stdout)?.[1] ?? '';
 
 /** The calls that change the lab Vault's auth, tokens or seal, in the order it received them: `DELETE /v1/sys/auth/approle`… */
 export function changingCalls(lab: Lab, since = 0): string[] {
@@ -105,16 +106,6 @@ export async function keyCeremony(lab: Lab, runId: string): Promise<{ newShares:
   return { newShares, armored, last, old };
 }
 
-/** The lab as the drill's key holders see it (the same array of current shares: a verified rekey replaces them). */
-export function drillLabOf(lab: Lab): DrillLab {
-  return {
-    vault: {
-      url: lab.vault.url, unsealKeys: lab.vault.unsealKeys, threshold: lab.vault.threshold, token: lab.vault.sim.rootToken,
-      holders: lab.vault.holders.map((h) => ({ name: h.name, privateKey: readFileSync(h.privateKeyFile, 'utf8') })),
-    },
-  };
-}
-
 /**
  * The key holders of a run waiting at `gate` (in another process, e.g. a run that may be killed):
  * once the vault-breach run (the given one, else the only one) waits there, they play the round
@@ -130,7 +121,7 @@ export async function playGate(lab: Lab, gate: ShareStep, runId?: string): Promi
     const d = JSON.parse((await run([...c, 'runs', 'show', id, '--json'])).stdout) as { steps: { stepId: string; kind: string; status: string }[] };
     return d.steps.some((s) => s.kind === 'signal' && s.stepId === `approve-${gate}` && s.status !== 'completed');
   }, 120_000);
-  const drill = drillLabOf(lab);
+  const drill: DrillLab = { vault: vaultOfLab(lab) };
   const signal = AbortSignal.timeout(60_000);
   if (gate === 'unseal-vault') await unsealWithLabQuorum(drill, signal);
   else if (gate === 'rekey-update') await authoriseRekeyWithLabQuorum(drill, signal);

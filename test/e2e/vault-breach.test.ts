@@ -2,10 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { filesBelow, labFor, run, type CliResult } from './cli-helpers.ts';
-import { auditedRequests, auditLines, changingCalls, keyCeremony, loginsBefore, unsealAsKeyHolders, vaultCall } from './vault-breach-helpers.ts';
+import { filesBelow, labFor, run } from './cli-helpers.ts';
+import { auditLines, auditedRequests, changingCalls, keyCeremony, loginsBefore, runIdOf, unsealAsKeyHolders, vaultCall } from './vault-breach-helpers.ts';
 
-const runIdOf = (r: CliResult) => /Run (run-\S+)/.exec(r.stdout)?.[1] ?? '';
 
 test('vault-breach: containment revokes, disables and seals in that order (seal last); recovery restores the mounts and roles with the same role_ids', async (t) => {
   const lab = await labFor(t);

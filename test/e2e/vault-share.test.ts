@@ -6,9 +6,8 @@ import { repoRoot } from '../helpers/shared.ts';
 import { createVaultClient } from '../../src/connectors/vault/vault-client.ts';
 import { Secret } from '../../src/lib/secret.ts';
 import { submitShare } from '../../src/playbooks/vault-breach/vault-share.ts';
-import { newShareOf, shareAs, vaultCall } from './vault-breach-helpers.ts';
+import { newShareOf, runIdOf, shareAs, vaultCall } from './vault-breach-helpers.ts';
 
-const runIdOf = (r: CliResult) => /Run (run-\S+)/.exec(r.stdout)?.[1] ?? '';
 /** A command at a terminal (a pty from script(1)), typing `keys` once its output shows `prompt`, as a person would. */
 function atTerminal(command: string, prompt: RegExp, keys: string): Promise<{ status: number | null; stdout: string }> {
   const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1', FIREBREAK_USER: 'kh2' }, stdio: ['pipe', 'pipe', 'inherit'] });
