@@ -38,7 +38,7 @@ export function externalPostgres(raw: string): ExternalPostgres {
 /** The lab Vault as the drill's key holders see it: the current shares (the same array: a verified rekey replaces them) and the holders' private keys. */
 export function vaultOfLab(lab: Lab): NonNullable<DrillLab['vault']> {
   return {
-    url: lab.vault.url, unsealKeys: lab.vault.unsealKeys, threshold: lab.vault.threshold, token: lab.vault.sim.rootToken,
+    url: lab.vault.url, ca: lab.vault.caPem, unsealKeys: lab.vault.unsealKeys, threshold: lab.vault.threshold, token: lab.vault.sim.rootToken,
     holders: lab.vault.holders.map((h) => ({ name: h.name, privateKey: readFileSync(h.privateKeyFile, 'utf8') })),
   };
 }

@@ -35,7 +35,8 @@ export function labSummary(lab: Lab, removeOnExit: boolean): Record<string, unkn
       'step-ca': { url: s['step-ca'].url, provisioner: c.stepCa.username, password: c.stepCa.password, rootCert: join(lab.dir, 'root_ca.crt'), caCert: join(lab.dir, 'sub_ca.crt') },
       'provider-ca': { url: s['provider-ca'].url, provisioner: c.providerCa.username, password: c.providerCa.password, caCert: join(lab.dir, 'provider_ca.crt') },
       // Vault's root token stays in its file (new at each start, as `vault operator init` makes it); the operator logs in with userpass.
-      vault: { url: lab.vault.url, username: c.vault.username, password: c.vault.password, tokenFile: lab.vault.tokenFile, auditLog: lab.vault.auditFile },
+      // It serves HTTPS from the lab's own CA: `vault` and curl need caFile (VAULT_CACERT, --cacert).
+      vault: { url: lab.vault.url, caFile: lab.vault.caFile, username: c.vault.username, password: c.vault.password, tokenFile: lab.vault.tokenFile, auditLog: lab.vault.auditFile },
     },
     wireguard: { kind: 'stand-in (an executor, no network interface)', stateFile: join(lab.dir, 'wireguard-host.json'), peersJson: join(lab.dir, 'cdm_peers.json') },
     examples: [
@@ -43,6 +44,7 @@ export function labSummary(lab: Lab, removeOnExit: boolean): Record<string, unkn
       `firebreak --config ${cfg} run device-compromise --tenant ${lab.tenant} --device ${lab.devices[0] ?? 'device-001'}`,
       `curl -s -X POST ${s.thingsboard.url}/api/auth/login -H 'Content-Type: application/json' -d '${JSON.stringify({ username: c.thingsboard.username, password: c.thingsboard.password })}'`,
       `curl -s -u ${c.hawkbit.username}:${c.hawkbit.password} ${s.hawkbit.url}/rest/v1/targets`,
+      `VAULT_ADDR=${lab.vault.url} VAULT_CACERT=${lab.vault.caFile} vault status`,
     ],
   };
 }
@@ -58,7 +60,7 @@ function printHuman(out: Out, lab: Lab, removeOnExit: boolean): void {
     ['hawkBit', s.hawkbit.url, `${c.hawkbit.username} / ${c.hawkbit.password} (HTTP Basic)`],
     [`step-ca (${lab.tenant} Sub-CA)`, s['step-ca'].url, `provisioner ${c.stepCa.username} / ${c.stepCa.password}; root ${join(lab.dir, 'root_ca.crt')}`],
     ['provider CA', s['provider-ca'].url, `provisioner ${c.providerCa.username} / ${c.providerCa.password}`],
-    ['Vault', lab.vault.url, `userpass ${c.vault.username} / ${c.vault.password}; root token in ${lab.vault.tokenFile}`],
+    ['Vault', lab.vault.url, `userpass ${c.vault.username} / ${c.vault.password}; root token in ${lab.vault.tokenFile}; CA ${lab.vault.caFile}`],
     ['WireGuard', 'stand-in, no network', `state ${join(lab.dir, 'wireguard-host.json')}, peers ${join(lab.dir, 'cdm_peers.json')}`],
   ]);
   out.line();

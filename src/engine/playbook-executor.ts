@@ -102,8 +102,9 @@ export function playbookWorkflow<Env>(p: AnyPlaybook<Env>, svc: ExecutorServices
       const stepContext = (s: StepDefinition, c: WorkflowContext, item: FanOutItem<unknown> | undefined, attempt: number, resumed: boolean, signal: AbortSignal, generation = 0): StepContext<unknown, unknown> => ({
         runId: ctx.runId, input, deps, signal, output, item, attempt, resumed, generation, planning: false,
         log: log.child({ step: s.id, ...(item === undefined ? {} : { item: item.key }) }),
-        // Scoped to the run (and the fan-out item), not the step: every step of a rotation sees the same value.
-        generate: (name, fn) => c.generate(`generated.${name}`, fn),
+        // Scoped to the run (and the fan-out item, by its key), not the step: every step of a rotation sees the
+        // same value, also when each of its stages fans out over the same items (an item's own context would scope it to that stage).
+        generate: (name, fn) => (item === undefined ? c.generate(`generated.${name}`, fn) : ctx.generate(`generated.${name}[${item.key}]`, fn)),
         credentials: svc.credentials,
         evidence: (name, data) => svc.evidence.store({ incidentId: envelope.incidentId, runId: ctx.runId, stepId: item === undefined ? s.id : `${s.id}[${item.key}]` }, name, data),
       });

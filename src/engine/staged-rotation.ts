@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { FirebreakError } from '../lib/errors.ts';
 import type { Secret } from '../lib/secret.ts';
-import { defineStep, type AnyStep, type Phase, type StepContext, type VerifyResult } from './playbook-types.ts';
+import { defineStep, type AnyStep, type Phase, type StepContext, type StepDefinition, type VerifyResult } from './playbook-types.ts';
 
 /**
  * What one kind of secret needs to be rotated in stages. A database role's
@@ -24,6 +24,12 @@ export interface RotationAdapter<In, Deps> {
   readonly current?: (ctx: StepContext<In, Deps>) => Promise<Secret | undefined>;
   /** Does the source already accept `value`? (check of "set"). */
   readonly isSet: (ctx: StepContext<In, Deps>, value: Secret) => Promise<boolean>;
+  /**
+   * When the source accepted `value`, as the source records it (e.g. an
+   * AppRole secret_id's creation_time). Required for a rotation that fans out,
+   * whose per-item outputs no later step can read.
+   */
+  readonly setAt?: (ctx: StepContext<In, Deps>, value: Secret) => Promise<Date | undefined>;
   /** Makes the source accept `value` (and only it). */
   readonly set: (ctx: StepContext<In, Deps>, value: Secret) => Promise<void>;
   /** Independent test: the new value works, the previous one no longer does (when known). */
@@ -48,11 +54,19 @@ export interface RotationAdapter<In, Deps> {
   readonly verify: (ctx: StepContext<In, Deps>, value: Secret, rotatedAt: Date) => Promise<VerifyResult>;
 }
 
-export interface StagedRotationOptions {
+export interface StagedRotationOptions<In = unknown, Deps = unknown> {
   readonly dependsOn?: readonly string[];
   readonly phase?: Phase;
   /** The source change needs an approval (default true: it cannot be undone, the old value is burnt). */
   readonly approval?: boolean;
+  /**
+   * One rotation per item (each service of a kind of credential): every stage
+   * fans out over the same items, each item with its own value
+   * (`ctx.generate` is per item) and stage labels (`ref` reads `ctx.item`).
+   * A stage refuses an item whose stage before did not take effect, so a
+   * failure stops that item only; a resumed run retries it stage by stage.
+   */
+  readonly forEach?: StepDefinition<In, Deps>['forEach'];
 }
 
 /** Short, non-reversible identity of a value for stage labels and the audit trail (never the value). */
@@ -75,8 +89,11 @@ export function fingerprint(value: Secret): string {
  * The value is generated once per run (`ctx.generate`), so every step and
  * every resumed attempt applies the same one.
  */
-export function stagedRotation<In, Deps>(a: RotationAdapter<In, Deps>, o: StagedRotationOptions = {}): AnyStep<In, Deps>[] {
+export function stagedRotation<In, Deps>(a: RotationAdapter<In, Deps>, o: StagedRotationOptions<In, Deps> = {}): AnyStep<In, Deps>[] {
   const phase = o.phase ?? 'eradication';
+  const fanOut = o.forEach !== undefined;
+  const of = (ctx: StepContext<In, Deps>) => (ctx.item === undefined ? '' : ` of ${ctx.item.key}`);
+  if (fanOut && a.setAt === undefined) throw new FirebreakError('INTERNAL', `staged rotation ${a.id}: a rotation that fans out needs setAt`);
   const id = (s: string) => `${a.id}-${s}`;
   const value = (ctx: StepContext<In, Deps>) => ctx.generate(a.id, () => a.generate(ctx));
   const previous = (ctx: StepContext<In, Deps>) => (a.current === undefined ? undefined : ctx.generate(`${a.id}.previous`, async () => {
@@ -98,12 +115,23 @@ export function stagedRotation<In, Deps>(a: RotationAdapter<In, Deps>, o: Staged
       return { rotatedAt: new Date().toISOString() };
     },
   });
-  const rotatedAt = (ctx: StepContext<In, Deps>): Date => {
+  const rotatedAt = async (ctx: StepContext<In, Deps>): Promise<Date> => {
+    if (fanOut) {
+      const at = await a.setAt?.(ctx, await value(ctx));
+      if (at === undefined) throw new FirebreakError('PRECONDITION_FAILED', `the source does not accept the new ${a.what}${of(ctx)}: ${set.id} did not take effect`);
+      return at;
+    }
     const out = ctx.output(set);
     if (out === undefined) throw new FirebreakError('INTERNAL', `${set.id} has no rotation time`);
     return new Date(out.rotatedAt);
   };
-  return [
+  /** Fanning out, a stage acts on an item only once the stage before took effect for it (`ready`). */
+  const after = (what: string, ready: (ctx: StepContext<In, Deps>) => Promise<boolean>) => async (ctx: StepContext<In, Deps>) => {
+    if (fanOut && !(await ready(ctx))) throw new FirebreakError('PRECONDITION_FAILED', `${what}${of(ctx)} has not taken effect, so this stage does not act on it; resume the run once it has`);
+  };
+  const wasSet = after(set.id, async (ctx) => a.isSet(ctx, await value(ctx)));
+  const wasPropagated = after(id('propagate'), async (ctx) => a.isPropagated(ctx, await value(ctx)));
+  const steps: AnyStep<In, Deps>[] = [
     {
       id: id('create'), title: `Generate a new ${a.what} (PENDING)`, phase, system: 'firebreak', effect: 'mutate', idempotency: 'natural',
       ...(o.dependsOn === undefined ? {} : { dependsOn: o.dependsOn }),
@@ -120,26 +148,27 @@ export function stagedRotation<In, Deps>(a: RotationAdapter<In, Deps>, o: Staged
       apply: async (ctx) => {
         if (ctx.planning) return null;
         const r = await a.test(ctx, await value(ctx), await previous(ctx));
-        if (!r.ok) throw new FirebreakError('VERIFY_FAILED', `test of ${a.what} failed: ${r.detail}`);
+        if (!r.ok) throw new FirebreakError('VERIFY_FAILED', `test of ${a.what}${of(ctx)} failed: ${r.detail}`);
         return { tested: r.detail };
       },
     },
     {
       id: id('propagate'), title: `Propagate the new ${a.what} to its consumers`, phase: 'recovery', system: a.system, effect: 'mutate', idempotency: 'natural', dependsOn: [id('test')],
       check: async (ctx) => (ctx.planning ? { done: false, detail: `write the new value of ${a.what} for its consumers` } : { done: await a.isPropagated(ctx, await value(ctx)), detail: `write the new value of ${a.what} for its consumers` }),
-      apply: async (ctx) => a.propagate(ctx, await value(ctx)),
+      apply: async (ctx) => { await wasSet(ctx); return a.propagate(ctx, await value(ctx)); },
       ...(a.rollbackPropagation === undefined ? {} : { compensate: async (ctx: StepContext<In, Deps>, out: unknown) => { await a.rollbackPropagation?.(ctx, out, await previous(ctx)); } }),
     },
     {
       id: id('restart'), title: `Restart the consumers of the ${a.what}`, phase: 'recovery', system: a.system, effect: 'mutate', idempotency: 'natural', dependsOn: [id('propagate')],
-      check: async (ctx) => (ctx.planning ? { done: false, detail: 'restart the consumers' } : { done: await a.consumersUpdated(ctx, rotatedAt(ctx)), detail: 'restart the consumers' }),
-      apply: async (ctx) => a.restartConsumers(ctx),
+      check: async (ctx) => (ctx.planning ? { done: false, detail: 'restart the consumers' } : { done: await a.consumersUpdated(ctx, await rotatedAt(ctx)), detail: 'restart the consumers' }),
+      apply: async (ctx) => { await wasPropagated(ctx); return a.restartConsumers(ctx); },
     },
     {
       id: id('verify'), title: `Verify: consumers use the new ${a.what}, nothing uses the old one`, phase: 'recovery', system: a.system, effect: 'mutate', idempotency: 'natural', dependsOn: [id('restart')],
       apply: async (ctx) => {
-        const r = await a.verify(ctx, await value(ctx), rotatedAt(ctx));
-        if (!r.ok) throw new FirebreakError('VERIFY_FAILED', `verification of ${a.what} failed: ${r.detail}`);
+        await wasPropagated(ctx);
+        const r = await a.verify(ctx, await value(ctx), await rotatedAt(ctx));
+        if (!r.ok) throw new FirebreakError('VERIFY_FAILED', `verification of ${a.what}${of(ctx)} failed: ${r.detail}`);
         return { verified: r.detail };
       },
     },
@@ -157,4 +186,6 @@ export function stagedRotation<In, Deps>(a: RotationAdapter<In, Deps>, o: Staged
       },
     },
   ];
+  const forEach = o.forEach;
+  return forEach === undefined ? steps : steps.map((s) => ({ ...s, forEach }));
 }

@@ -21,6 +21,8 @@ export interface Simulator {
 export interface SimulatorOptions {
   readonly faults?: FaultSettings;
   readonly seed?: number;
+  /** Serve HTTPS with this certificate and key (PEM) instead of plain http; the certificate must name 127.0.0.1 (an IP SAN). */
+  readonly https?: { readonly key: string; readonly cert: string };
 }
 
 /** What an injected error answers: each simulator gives its vendor's error body. */
@@ -54,7 +56,8 @@ function parseAnyAsJson(_req: FastifyRequest, body: string, done: (err: Error | 
 }
 
 /**
- * Starts a simulator: a fastify app on 127.0.0.1, a free port, with
+ * Starts a simulator: a fastify app on 127.0.0.1, a free port (http, or
+ * https with `options.https`: its url says which), with
  * latency and fault injection applied before the vendor routes, a call log,
  * and a small admin API under `/__lab/` (not part of any vendor API):
  * `GET /__lab/calls`, `PUT /__lab/faults`, `DELETE /__lab/faults`.
@@ -62,10 +65,12 @@ function parseAnyAsJson(_req: FastifyRequest, body: string, done: (err: Error | 
 export async function startSimulator(name: string, routes: (app: FastifyInstance) => void, errorBody: ErrorBody, options: SimulatorOptions, vendor: VendorErrors): Promise<Simulator> {
   // maxParamLength: fastify answers its own 414 past 100 characters in a path segment; vendors take long ids.
   // frameworkErrors: a URL that does not percent-decode is refused before any hook; the vendor's 400 shape, not fastify's.
-  const app = Fastify({
+  const common = {
     logger: false, forceCloseConnections: true, routerOptions: { maxParamLength: 8192 },
-    frameworkErrors: (e, req, reply) => { void vendor.error(Object.assign(e, { statusCode: 400 }), req, reply); },
-  });
+    frameworkErrors: (e: FastifyError, req: FastifyRequest, reply: FastifyReply) => { void vendor.error(Object.assign(e, { statusCode: 400 }), req, reply); },
+  } as const;
+  // An https app is typed over https.Server; the routes and hooks see the same requests as over http.
+  const app = options.https === undefined ? Fastify(common) : Fastify({ ...common, https: { key: options.https.key, cert: options.https.cert } }) as unknown as FastifyInstance;
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, parseAnyAsJson);
   app.setNotFoundHandler((req, reply) => {

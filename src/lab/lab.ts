@@ -11,11 +11,12 @@ import { startThingsboardSim, type ThingsboardSim } from './thingsboard/thingsbo
 import { enrollmentAgent } from './device-agent.ts';
 import { startHawkbitSim } from './hawkbit/hawkbit-sim.ts';
 import { startStepCaSim, type StepCaSim } from './step-ca/step-ca-sim.ts';
-import { createLabPki, exportKeyPem, issueDeviceCert } from './step-ca/step-ca-pki.ts';
+import { createLabPki, exportKeyPem, issueDeviceCert, issueServerCert, selfSigned } from './step-ca/step-ca-pki.ts';
 import { createWireguardStandin, wgKeyPair, type StandinPeer } from './wireguard/wireguard-standin.ts';
 import { labWireguardFiles } from './lab-executors.ts';
 import { startVaultSim, type VaultSim } from './vault/vault-sim.ts';
-import { createLabVaultLayout, LAB_TENANTS, type LabVaultLayout } from './vault/vault-layout.ts';
+import { createLabVaultLayout, LAB_TENANTS, withLabVaultCalls, type LabVaultLayout } from './vault/vault-layout.ts';
+import { createLabAppRoleServices, type LabAppRoleService, type LabAppRoleServiceConfig } from './vault/lab-approle-services.ts';
 import type { configSchema, LabExecutorName } from '../config/index.ts';
 
 type LabConfigInput = z.input<typeof configSchema>;
@@ -120,6 +121,17 @@ export interface LabVault {
   readonly auditFile: string;
   /** The root token's file (0600), which firebreak.yaml references as `file:`. */
   readonly tokenFile: string;
+  /**
+   * The lab Vault serves HTTPS with a certificate from a CA of its own: the
+   * CA's certificate (0644, provider.vault.caFile) and its PEM, which every
+   * client of the lab Vault pins. Neither key is written anywhere.
+   */
+  readonly caFile: string;
+  readonly caPem: string;
+  /** The services that log in with AppRole (lab-approle-services.ts): recovery gives each a new secret_id. */
+  readonly services: readonly LabAppRoleService[];
+  /** What provider.vault.services says about them. */
+  readonly servicesConfig: Readonly<Record<string, LabAppRoleServiceConfig>>;
 }
 
 export interface Lab {
@@ -221,8 +233,9 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     ...(postgres === undefined ? {} : { timescaledb: postgres.config }),
     // The token is a reference to its 0600 file, never a literal, even in the lab: it is the root token.
     vault: {
-      url: vault.url, token: `file:${vault.tokenFile}`,
+      url: vault.url, token: `file:${vault.tokenFile}`, caFile: vault.caFile,
       rekey: { holders: vault.holders.map((h) => ({ name: h.name, pgpKey: h.publicKeyFile })), threshold: VAULT_THRESHOLD },
+      services: { ...vault.servicesConfig },
     },
   };
   const configPath = join(o.dir, 'firebreak.yaml');
@@ -245,21 +258,29 @@ const VAULT_THRESHOLD = 3;
 const LAB_KEY_HOLDERS = ['alice', 'bob', 'carol', 'dave', 'erin'] as const;
 
 /**
- * The provider's Vault: initialised with 5 shares / threshold 3 and unsealed,
- * a file audit device in the lab directory, the standard layout built
- * through Vault's API; faults apply only once the layout is in place (a
- * drill's injected 503s are for the playbook, not for the lab's set-up).
+ * The provider's Vault: HTTPS from a lab CA (a fresh one each start, its
+ * certificate in `<dir>/vault-ca.pem`, the keys in memory only), initialised
+ * with 5 shares / threshold 3 and unsealed, a file audit device in the lab
+ * directory, the standard layout built through Vault's API; faults apply
+ * only once the layout is in place (a drill's injected 503s are for the
+ * playbook, not for the lab's set-up).
  */
 async function startLabVault(dir: string, operator: LabLogin, sims: { faults: FaultSettings; seed: number }): Promise<LabVault> {
   const auditFile = join(dir, 'vault-audit.log');
-  const sim = await startVaultSim({ shares: VAULT_SHARES, threshold: VAULT_THRESHOLD, auditFile, seed: sims.seed + 4 });
+  const ca = await selfSigned('CN=Firebreak Lab Vault CA');
+  const caFile = join(dir, 'vault-ca.pem');
+  writeFileSync(caFile, `${ca.pem.trim()}\n`, { mode: 0o644 });
+  // Both names a client may use for the lab's address: the simulator listens on 127.0.0.1.
+  const https = await issueServerCert(ca, ['127.0.0.1', 'localhost']);
+  const sim = await startVaultSim({ shares: VAULT_SHARES, threshold: VAULT_THRESHOLD, auditFile, seed: sims.seed + 4, https });
   try {
-    const layout = await createLabVaultLayout(sim, LAB_TENANTS, operator);
+    const layout = await createLabVaultLayout(sim, LAB_TENANTS, operator, ca.pem);
+    const services = await withLabVaultCalls(sim, ca.pem, (call) => createLabAppRoleServices(dir, sim.url, caFile, layout.roleIds, call));
     const tokenFile = join(dir, 'vault-token');
     writeFileSync(tokenFile, `${sim.rootToken}\n`, { mode: 0o600 });
     sim.faults.set(sims.faults);
     const holders = await labKeyHolders(join(dir, 'vault-holders'));
-    return { sim, url: sim.url, layout, unsealKeys: [...sim.unsealKeys], threshold: VAULT_THRESHOLD, holders, auditFile, tokenFile };
+    return { sim, url: sim.url, layout, unsealKeys: [...sim.unsealKeys], threshold: VAULT_THRESHOLD, holders, auditFile, tokenFile, caFile, caPem: ca.pem, services: services.services, servicesConfig: services.config };
   } catch (e) {
     await sim.stop();
     throw e;

@@ -110,10 +110,15 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       if (cause instanceof Error && (cause.name === 'TimeoutError' || cause instanceof undiciErrors.HeadersTimeoutError || cause instanceof undiciErrors.BodyTimeoutError)) {
         throw new FirebreakError('TIMEOUT', `${where} did not answer ${req.method} ${url.pathname} within ${timeoutMs} ms`, { cause });
       }
-      const code = (cause as { code?: string }).code ?? (cause as { cause?: { code?: string } }).cause?.code;
-      const tlsProblem = typeof code === 'string' && /CERT|SELF_SIGNED|TLS|SSL/.test(code);
-      throw new FirebreakError(tlsProblem ? 'AUTH_FAILED' : 'UNAVAILABLE',
-        `${where} is unreachable for ${req.method} ${url.pathname}: ${code ?? (cause as Error).message}${tlsProblem ? ' (TLS verification failed: check the configured CA)' : ''}`,
+      const inner = (cause as { cause?: unknown }).cause;
+      const code = (cause as { code?: string }).code ?? (inner as { code?: string } | undefined)?.code;
+      const verdict = code === undefined ? undefined : tlsVerdict(code, (cause as { code?: string }).code === code ? cause : inner, base.hostname, tls?.ca !== undefined);
+      if (verdict !== undefined) {
+        // Not retried: the same certificate meets the same trust next time.
+        throw new FirebreakError('AUTH_FAILED', `${where}: ${verdict.text}, so ${req.method} ${url.pathname} was not sent: ${verdict.fix} (${code ?? ''})`,
+          { cause, details: { system: options.system, errno: code, tls: verdict.kind } });
+      }
+      throw new FirebreakError('UNAVAILABLE', `${where} is unreachable for ${req.method} ${url.pathname}: ${code ?? (cause as Error).message}`,
         { cause, details: { system: options.system, ...(code === undefined ? {} : { errno: code }) } });
     }
   }
@@ -128,6 +133,38 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     },
     close: () => dispatcher.close(),
   };
+}
+
+/** OpenSSL's verdicts that mean the server's chain does not lead to a CA this client trusts. */
+const UNTRUSTED = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'CERT_SIGNATURE_FAILURE', 'CERT_UNTRUSTED', 'CERT_REJECTED']);
+
+/**
+ * A failed TLS verification in words, or undefined when `code` is not one.
+ * Node's own messages ("unable to verify the first certificate; … try
+ * --use-system-ca") say neither which trust was applied nor what to change:
+ * here, whether the configured CA (`pinned`: it replaces the system store)
+ * or the system's refused the certificate, or which host it does not name.
+ */
+function tlsVerdict(code: string, err: unknown, host: string, pinned: boolean): { kind: string; text: string; fix: string } | undefined {
+  const trust = pinned ? 'the configured CA' : 'the system\'s CA store (no CA file is configured for this endpoint)';
+  if (UNTRUSTED.has(code)) {
+    return {
+      kind: 'untrusted',
+      text: `the TLS certificate${code === 'DEPTH_ZERO_SELF_SIGNED_CERT' ? ' is self-signed and' : ''} is not trusted by ${trust}`,
+      fix: pinned ? 'the CA file must hold the CA that signed this server\'s certificate' : 'set caFile to the CA that signed this server\'s certificate',
+    };
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    const e = err as { host?: unknown; cert?: { subjectaltname?: unknown } } | undefined;
+    const names = typeof e?.cert?.subjectaltname === 'string' && e.cert.subjectaltname !== '' ? e.cert.subjectaltname : 'no alternative names';
+    const named = typeof e?.host === 'string' ? e.host : host;
+    return { kind: 'host-mismatch', text: `the TLS certificate does not match the host ${named} (it names ${names})`, fix: `use a URL whose host the certificate names, or reissue the certificate for ${named}` };
+  }
+  if (code === 'INVALID_PURPOSE') return { kind: 'wrong-purpose', text: 'the TLS certificate is not one for a TLS server (its key usage or extended key usage)', fix: 'serve a certificate issued for TLS servers (serverAuth)' };
+  if (code === 'CERT_HAS_EXPIRED') return { kind: 'expired', text: 'the TLS certificate has expired', fix: 'renew the server\'s certificate' };
+  if (code === 'CERT_NOT_YET_VALID') return { kind: 'not-yet-valid', text: 'the TLS certificate is not valid yet', fix: 'check the server\'s and this host\'s clocks' };
+  if (/CERT|SELF_SIGNED|TLS|SSL|CRL|INVALID_CA|PATH_LENGTH/.test(code)) return { kind: 'failed', text: 'the TLS handshake failed', fix: `check the server's certificate and ${trust}` };
+  return undefined;
 }
 
 /** Maps an unexpected HTTP status to the error catalogue: 401/403 auth, 408/429/5xx transient, other 4xx rejected. */

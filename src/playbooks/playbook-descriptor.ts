@@ -13,6 +13,8 @@ export interface DrillLab {
   /** The lab Vault and its unseal shares (base64): lab only, so that a drill can play the key holders' quorum. */
   readonly vault?: {
     readonly url: string;
+    /** The PEM of the lab Vault's CA: the only CA its clients trust (it serves HTTPS). */
+    readonly ca: string;
     /** The current shares: replaced by the new ones once a drill's rekey took effect. */
     readonly unsealKeys: string[];
     readonly threshold: number;

@@ -1,14 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { cli, run, until, type CliResult } from './cli-helpers.ts';
 
 interface Login { url: string; username?: string; provisioner?: string; password: string }
 interface LabUp {
   dir: string; config: string; tenant: string; devices: string[]; removeOnExit: boolean; examples: string[];
-  simulators: Record<'thingsboard' | 'hawkbit' | 'step-ca' | 'provider-ca', Login>;
+  simulators: Record<'thingsboard' | 'hawkbit' | 'step-ca' | 'provider-ca', Login> & { vault: Login & { caFile: string } };
 }
 
 /** Starts `firebreak lab up --json …` and waits for its JSON line (the lab is up when it is printed). */
@@ -48,6 +49,14 @@ test('lab up --json: fixed credentials work against the simulators, a playbook p
   const hb = lab.simulators.hawkbit;
   const targets = await fetch(`${hb.url}/rest/v1/targets`, { headers: { authorization: `Basic ${Buffer.from(`${hb.username ?? ''}:${hb.password}`).toString('base64')}` } });
   assert.equal(targets.status, 200);
+  // Vault serves HTTPS: the printed CA file is what the user's client trusts (VAULT_CACERT).
+  const vault = lab.simulators.vault;
+  assert.match(vault.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+  const dispatcher = new Agent({ connect: { ca: readFileSync(vault.caFile, 'utf8') } });
+  t.after(() => dispatcher.close());
+  const health = await undiciFetch(`${vault.url}/v1/sys/health`, { dispatcher });
+  assert.equal(health.status, 200);
+  assert.ok(lab.examples.includes(`VAULT_ADDR=${vault.url} VAULT_CACERT=${vault.caFile} vault status`), lab.examples.join('\n'));
 
   // Firebreak itself, from another process, against the printed configuration.
   const plan = await run(['--config', lab.config, 'plan', 'device-compromise', '--tenant', 'acme', '--device', 'device-001', '--json']);

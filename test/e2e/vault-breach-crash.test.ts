@@ -2,16 +2,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cli, labFor, run } from './cli-helpers.ts';
 import { crashRun } from '../helpers/crash-run.ts';
-import { changingCalls, loginsBefore, playGate, vaultCall } from './vault-breach-helpers.ts';
+import { changingCalls, labSecretIds, loginsBefore, playGate, vaultCall } from './vault-breach-helpers.ts';
 import type { ShareStep } from '../../src/playbooks/vault-breach/vault-share.ts';
 
-/** Every boundary of the run: after the plan and after each step, in the order they run. */
+/** Every boundary of the run: after the plan and after each step (a fan-out's: after one item's), in the order they run. */
 const BOUNDARIES = ['plan', 'record-auth', 'revoke-tokens', 'disable-auth', 'seal-vault', 'unseal-vault', 'rekey-init', 'rekey-update', 'rekey-verify',
-  'drop-rekey-backup', 'rotate-key', 'restore-auth', 'restore-roles', 'revoke-root-tokens', 'health-check'];
+  'drop-rekey-backup', 'rotate-key', 'restore-auth', 'restore-roles',
+  // The services' new secret_ids: every stage fans out over the three services, which run at once. Killed once one
+  // service's stage is journaled, the others in flight (their effect perhaps applied, not yet journaled).
+  ...['create', 'set', 'test', 'propagate', 'restart', 'verify', 'finish'].map((stage) => `secret-id-${stage}[globex-app]/apply`), 'secret-id-set[initech-app]/apply',
+  'revoke-root-tokens', 'health-check'];
 /** The manual steps the key holders answer, in order. */
 const GATES: readonly ShareStep[] = ['unseal-vault', 'rekey-update', 'rekey-verify'];
 
-test('vault-breach: SIGKILL after every step, then `firebreak resume`: each token prefix revoked once, each mount disabled once, one seal, one rekey, one rotation, each mount re-enabled once, role_ids kept', async (t) => {
+test('vault-breach: SIGKILL after every step, then `firebreak resume`: each token prefix revoked once, each mount disabled once, one seal, one rekey, one rotation, each mount re-enabled once, role_ids kept, one new secret_id per service', async (t) => {
   for (const stepId of BOUNDARIES) {
     await t.test(`killed after ${stepId}`, async (tt) => {
       const lab = await labFor(tt);
@@ -20,6 +24,7 @@ test('vault-breach: SIGKILL after every step, then `firebreak resume`: each toke
       const oldShares = lab.vault.unsealKeys.slice();
       // The child waits at the manual steps like `firebreak run` does: the key holders (this test) answer the ones before the kill there.
       const at = BOUNDARIES.indexOf(stepId);
+      const secretIds0 = labSecretIds(lab);
       const before = GATES.filter((g) => BOUNDARIES.indexOf(g) <= at);
       const crashing = crashRun(lab.configPath, stepId, 'vault-breach', {});
       let runId: string | undefined;
@@ -57,6 +62,10 @@ test('vault-breach: SIGKILL after every step, then `firebreak resume`: each toke
       for (const [role, roleId] of Object.entries(lab.vault.layout.roleIds)) {
         const r = await vaultCall(lab, 'GET', `auth/approle/role/${role}/role-id`);
         assert.equal((r.json?.['data'] as { role_id?: string } | undefined)?.role_id, roleId, `${role} keeps its role_id`);
+        assert.equal(count(`POST /v1/auth/approle/role/${role}/custom-secret-id`), 1, `${role}: one new secret_id registered`);
+        const now = labSecretIds(lab)[role] ?? '';
+        assert.notEqual(now, secretIds0[role], `${role}'s .env has its new secret_id`);
+        assert.equal((await vaultCall(lab, 'POST', 'auth/approle/login', { role_id: roleId, secret_id: now }, '')).status, 200, `${role} logs in with it`);
       }
       assert.equal((await run(['--config', lab.configPath, 'audit', 'verify'])).code, 0);
     });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { decrypt, readMessage, readPrivateKey } from 'openpgp';
+import { Agent, fetch } from 'undici';
 import type { Lab } from '../../src/lab/lab.ts';
 import type { DrillLab } from '../../src/playbooks/playbook-descriptor.ts';
 import { authoriseRekeyWithLabQuorum, unsealWithLabQuorum, verifyRekeyAsNewHolders } from '../../src/playbooks/vault-breach/vault-drill.ts';
@@ -8,11 +9,16 @@ import { run, until, type CliResult } from './cli-helpers.ts';
 import { vaultOfLab } from '../../src/cli/drill-run.ts';
 import type { ShareStep } from '../../src/playbooks/vault-breach/vault-share.ts';
 
-/** A call to the lab Vault as a client would make it (the root token unless given another). */
+/** A call to the lab Vault as a client would make it (the root token unless given another), over HTTPS trusting the lab Vault's CA only. */
 export async function vaultCall(lab: Lab, method: string, path: string, body?: unknown, token: string = lab.vault.sim.rootToken): Promise<{ status: number; json: Record<string, unknown> | undefined }> {
-  const res = await fetch(`${lab.vault.url}/v1/${path}`, { method, headers: { 'x-vault-token': token, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-  const text = await res.text();
-  return { status: res.status, json: text === '' ? undefined : JSON.parse(text) as Record<string, unknown> };
+  const dispatcher = new Agent({ connect: { ca: lab.vault.caPem } });
+  try {
+    const res = await fetch(`${lab.vault.url}/v1/${path}`, { method, dispatcher, headers: { 'x-vault-token': token, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const text = await res.text();
+    return { status: res.status, json: text === '' ? undefined : JSON.parse(text) as Record<string, unknown> };
+  } finally {
+    await dispatcher.close();
+  }
 }
 
 const data = (r: { json: Record<string, unknown> | undefined }) => (r.json?.['data'] ?? {}) as Record<string, unknown>;
@@ -129,4 +135,9 @@ export async function playGate(lab: Lab, gate: ShareStep, runId?: string): Promi
   const approved = await run([...c, 'approve', id ?? '', '--step', gate, '--no-resume', '--as', 'carol']);
   assert.equal(approved.code, 0, approved.stdout + approved.stderr);
   return id ?? '';
+}
+
+/** Each lab service's secret_id as its .env holds it now (provider.vault.services). */
+export function labSecretIds(lab: Lab): Record<string, string> {
+  return Object.fromEntries(lab.vault.services.map((s) => [s.name, /^VAULT_SECRET_ID=(.*)$/m.exec(readFileSync(s.envFile, 'utf8'))?.[1] ?? '']));
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { filesBelow, labFor, run } from './cli-helpers.ts';
-import { auditLines, auditedRequests, changingCalls, keyCeremony, loginsBefore, runIdOf, unsealAsKeyHolders, vaultCall } from './vault-breach-helpers.ts';
+import { auditLines, auditedRequests, changingCalls, keyCeremony, labSecretIds, loginsBefore, runIdOf, unsealAsKeyHolders, vaultCall } from './vault-breach-helpers.ts';
 
 
 test('vault-breach: containment revokes, disables and seals in that order (seal last); recovery restores the mounts and roles with the same role_ids', async (t) => {
@@ -15,12 +15,13 @@ test('vault-breach: containment revokes, disables and seals in that order (seal 
   assert.equal(rolesBefore.approle.length, 3);
   const calls0 = lab.vault.sim.calls().length;
   const audit0 = auditLines(lab);
+  const serviceIds0 = labSecretIds(lab);
 
   // --detach: the run stops where people must act (the quorum unsealing), after containment.
   const first = await run([...c, 'run', 'vault-breach', '--yes', '--detach']);
   assert.equal(first.code, 9, first.stdout + first.stderr);
   const runId = runIdOf(first);
-  assert.match(first.stdout, /Manual step approve-unseal-vault: Vault at http:\/\/127\.0\.0\.1:\d+ was sealed by containment\. The rekey and recovery need it unsealed: 3 of the 5 current key holders each run `firebreak vault share run-\S+ --as <name>`/);
+  assert.match(first.stdout, /Manual step approve-unseal-vault: Vault at https:\/\/127\.0\.0\.1:\d+ was sealed by containment\. The rekey and recovery need it unsealed: 3 of the 5 current key holders each run `firebreak vault share run-\S+ --as <name>`/);
   assert.match(first.stdout, new RegExp(`firebreak approve ${runId} --step unseal-vault`));
 
   // The order Vault saw: every revoke-prefix, then the disables, then the seal, last.
@@ -79,9 +80,28 @@ test('vault-breach: containment revokes, disables and seals in that order (seal 
     assert.equal((r.json?.['data'] as { role_id?: string } | undefined)?.role_id, roleId, `${role} keeps its role_id`);
     const policies = await vaultCall(lab, 'GET', `auth/approle/role/${role}`);
     assert.deepEqual((policies.json?.['data'] as { token_policies?: string[] } | undefined)?.token_policies, [`tenant-${role.replace(/-app$/, '')}`]);
-    // The secret_ids died with the mount: issuing new ones is the rotation's (absent, listed as such).
-    const login = await vaultCall(lab, 'POST', 'auth/approle/login', { role_id: roleId, secret_id: tokens.secretIds[role] }, '');
-    assert.equal(login.status, 400, 'an old secret_id no longer logs in');
+    // The secret_ids died with the mount: every old one is refused, the service's new one logs in.
+    for (const old of [tokens.secretIds[role], serviceIds0[role]]) {
+      assert.equal((await vaultCall(lab, 'POST', 'auth/approle/login', { role_id: roleId, secret_id: old }, '')).status, 400, 'an old secret_id no longer logs in');
+    }
+  }
+  // Each service got its own new secret_id (.env, and Vault KV for the one configured so), was restarted and logged in with it.
+  const serviceIds = labSecretIds(lab);
+  assert.equal(new Set(Object.values(serviceIds)).size, 3, 'three distinct new secret_ids');
+  for (const svc of lab.vault.services) {
+    const sid = serviceIds[svc.name] ?? '';
+    assert.match(sid, /^[0-9a-f-]{36}$/, `${svc.name}: a secret_id in Vault's form`);
+    assert.notEqual(sid, serviceIds0[svc.name]);
+    assert.equal(changingCalls(lab, calls0).filter((x) => x === `POST /v1/auth/approle/role/${svc.role}/custom-secret-id`).length, 1, `${svc.name}: registered once`);
+    const own = await vaultCall(lab, 'GET', 'auth/token/lookup-self', undefined, readFileSync(svc.tokenFile, 'utf8').trim());
+    assert.equal(own.status, 200, `${svc.name} holds a live token from its own login`);
+    assert.equal((own.json?.['data'] as { meta?: { role_name?: string } } | undefined)?.meta?.role_name, svc.role);
+    if (svc.vaultPath !== undefined) {
+      const kv = await vaultCall(lab, 'GET', `secret/data/services/${svc.role}`);
+      assert.equal(((kv.json?.['data'] as { data?: Record<string, string> } | undefined)?.data ?? {})['secret_id'], sid, `${svc.name}: the Vault copy is the new secret_id`);
+      assert.equal(((kv.json?.['data'] as { data?: Record<string, string> } | undefined)?.data ?? {})['role_id'], lab.vault.layout.roleIds[svc.role], 'the copy\'s other keys are kept');
+    }
+    for (const f of filesBelow(join(lab.dir, 'state'))) assert.ok(!readFileSync(f).toString('latin1').includes(sid), `${svc.name}'s secret_id is in no state file (${f}): sealed in the journal`);
   }
   const jwtConfig = await vaultCall(lab, 'GET', 'auth/jwt/config');
   assert.equal((jwtConfig.json?.['data'] as { bound_issuer?: string } | undefined)?.bound_issuer, 'https://ci.lab.example');
@@ -96,7 +116,8 @@ test('vault-breach: containment revokes, disables and seals in that order (seal 
   assert.equal(report.code, 0, report.stderr);
   assert.match(report.stdout, /## Not built yet \(not done by this response\)/);
   assert.doesNotMatch(report.stdout, /vault-breach: \*\*rekey\*\*/);
-  assert.match(report.stdout, /\*\*new AppRole secret-ids\*\*/);
+  assert.doesNotMatch(report.stdout, /\*\*new AppRole secret-ids\*\*/);
+  for (const svc of lab.vault.services) assert.match(report.stdout, new RegExp(`\\| Verify: consumers use the new AppRole secret_id, nothing uses the old one \\(${svc.name}\\) \\| recovery \\| vault \\| mutate \\| applied \\|`));
   assert.doesNotMatch(readFileSync(lab.configPath, 'utf8'), new RegExp(lab.vault.sim.rootToken), 'firebreak.yaml references the token file, never the token');
   assert.equal((await run([...c, 'audit', 'verify'])).code, 0);
 });
@@ -107,7 +128,7 @@ test('vault-breach: the plan lists what containment would change and the phases 
   const plan = await run([...c, 'plan', 'vault-breach']);
   assert.equal(plan.code, 0, plan.stdout + plan.stderr);
   assert.match(plan.stdout, /disable approle\/ \(3 role\(s\), recorded\), jwt\/ \(3 role\(s\), recorded\)/);
-  assert.match(plan.stdout, /seal Vault at http:\/\/127\.0\.0\.1:\d+ \(unsealing it again takes 3 of 5 key holders\)/);
+  assert.match(plan.stdout, /seal Vault at https:\/\/127\.0\.0\.1:\d+ \(unsealing it again takes 3 of 5 key holders\)/);
   assert.match(plan.stdout, /Not built yet: vault-breach does not do these/);
   assert.match(plan.stdout, /- assessment: .*issue 11/);
   const check = await run([...c, 'check', '--json']);

@@ -78,7 +78,7 @@ test('vault share: a share given twice, a malformed one, one when no round waits
 
   // A rekey somebody else started: no share of this run's rounds goes to it.
   assert.equal((await vaultCall(lab, 'POST', 'sys/rekey/init', { secret_shares: 1, secret_threshold: 1 })).status, 200);
-  const client = createVaultClient({ url: lab.vault.url });
+  const client = createVaultClient({ url: lab.vault.url, tls: { ca: lab.vault.caPem } });
   t.after(() => client.close());
   await assert.rejects(submitShare(client, 'rekey-update', new Secret(old[0] ?? ''), nonce), /Vault's rekey in progress \(nonce \S+\) is not the one this run started \(\S+\): the share was NOT sent/);
   assert.equal((await vaultCall(lab, 'GET', 'sys/rekey/init')).json?.['progress'], 0, 'the foreign rekey got nothing');

@@ -50,8 +50,11 @@ test('init splits a real Shamir key: any threshold of shares combine to the same
   assert.equal((await v('PUT', 'sys/unseal', { key: keys[0] })).json?.['progress'], 1, 'a repeated share is ignored, as Vault does');
   const foreign = await startVaultSim({ shares: 5, threshold: 3, unsealed: false });
   t.after(() => foreign.close());
-  await v('PUT', 'sys/unseal', { key: foreign.unsealKeys[3] });
-  const wrong = await v('PUT', 'sys/unseal', { key: foreign.unsealKeys[4] });
+  // Two foreign shares whose x-coordinates (the last byte) differ from keys[0]'s: the same x would be Shamir's "duplicate part detected" instead.
+  const xOf = (k: string) => Buffer.from(k, 'base64').at(-1);
+  const [f1, f2] = foreign.unsealKeys.filter((k) => xOf(k) !== xOf(keys[0] ?? ''));
+  await v('PUT', 'sys/unseal', { key: f1 });
+  const wrong = await v('PUT', 'sys/unseal', { key: f2 });
   assert.equal(wrong.status, 400);
   assert.deepEqual(wrong.json, { errors: ['unable to retrieve stored keys: invalid key: failed to decrypt keys from storage: cipher: message authentication failed'] });
   assert.equal((await v('GET', 'sys/seal-status')).json?.['progress'], 0, 'a failed attempt resets the progress');

@@ -1,5 +1,5 @@
 import { FirebreakError } from '../../lib/errors.ts';
-import type { Secret } from '../../lib/secret.ts';
+import { Secret } from '../../lib/secret.ts';
 import { dataOf, field, vaultPath, type VaultTransport } from './vault-http.ts';
 import { mountOf, mountTable, type VaultMount } from './vault-sys.ts';
 
@@ -30,9 +30,18 @@ export interface TokenInfo {
   readonly expireTime: string | null;
   /** When the token was created (unix seconds). */
   readonly creationTime: number;
+  /** The auth method's metadata (`role_name` for AppRole, `username` for userpass). */
+  readonly meta: Readonly<Record<string, string>>;
+}
+
+/** An AppRole secret_id as `secret-id/lookup` describes it (never the secret_id itself). */
+export interface SecretIdInfo {
+  readonly accessor: string;
+  readonly creationTime: Date;
 }
 
 const mountArg = (mount: string) => vaultPath('auth mount', mount);
+const appRole = (mount: string, name: string) => `auth/${mountArg(mount)}/role/${vaultPath('role name', name, { single: true })}`;
 
 function tokenInfo(d: Record<string, unknown>): TokenInfo {
   const expire = d['expire_time'];
@@ -40,8 +49,13 @@ function tokenInfo(d: Record<string, unknown>): TokenInfo {
     accessor: field.str(d, 'accessor'), displayName: field.str(d, 'display_name'), policies: field.strs(d, 'policies'), path: field.str(d, 'path'),
     ttl: field.num(d, 'ttl'), orphan: field.bool(d, 'orphan'), type: field.str(d, 'type'), expireTime: typeof expire === 'string' ? expire : null,
     creationTime: typeof d['creation_time'] === 'number' ? d['creation_time'] : 0,
+    meta: metaOf(d['meta']),
   };
 }
+
+/** Vault answers `meta: null` for a token without metadata. */
+const metaOf = (m: unknown): Record<string, string> => (typeof m === 'object' && m !== null
+  ? Object.fromEntries(Object.entries(m).filter((e): e is [string, string] => typeof e[1] === 'string')) : {});
 
 export function vaultAuth(t: VaultTransport) {
   /** A LIST (as `GET …?list=true`): the keys, or [] for Vault's "nothing there" 404 (`{"errors":[]}`). */
@@ -108,6 +122,33 @@ export function vaultAuth(t: VaultTransport) {
     async readAppRoleId(mount: string, name: string, signal?: AbortSignal): Promise<string | null> {
       const d = await read(`auth/${mountArg(mount)}/role/${vaultPath('role name', name, { single: true })}/role-id`, signal);
       return d === null ? null : field.str(d, 'role_id') || null;
+    },
+    /**
+     * `POST auth/<mount>/role/<name>/secret-id/lookup`: the secret_id's accessor and creation
+     * time, or null when the role holds no such secret_id (Vault answers 204).
+     */
+    async lookupSecretId(mount: string, name: string, secretId: Secret, signal?: AbortSignal): Promise<SecretIdInfo | null> {
+      const res = await t.request({ method: 'POST', path: `${appRole(mount, name)}/secret-id/lookup`, json: { secret_id: secretId.reveal() }, secrets: [secretId], signal });
+      if (res.status === 204 || res.text === '') return null;
+      const d = dataOf(res.json<Record<string, unknown>>());
+      const created = Date.parse(field.str(d, 'creation_time'));
+      return { accessor: field.str(d, 'secret_id_accessor'), creationTime: new Date(Number.isNaN(created) ? 0 : created) };
+    },
+    /**
+     * `POST auth/<mount>/role/<name>/custom-secret-id`: registers a secret_id chosen by the caller
+     * (generated and journaled before, so a resumed run registers the same one). Vault answers 500
+     * "SecretID is already registered" to a repeat: check with {@link lookupSecretId} first.
+     */
+    async writeCustomSecretId(mount: string, name: string, secretId: Secret, signal?: AbortSignal): Promise<{ accessor: string }> {
+      const d = dataOf(await t.json({ method: 'POST', path: `${appRole(mount, name)}/custom-secret-id`, json: { secret_id: secretId.reveal() }, secrets: [secretId], signal }));
+      return { accessor: field.str(d, 'secret_id_accessor') };
+    },
+    /** `POST auth/<mount>/login` with a role_id and secret_id, as a service logs in: the new token's accessor and the token. */
+    async appRoleLogin(mount: string, roleId: string, secretId: Secret, signal?: AbortSignal): Promise<{ accessor: string; token: Secret }> {
+      const body = (await t.json({ method: 'POST', path: `auth/${mountArg(mount)}/login`, json: { role_id: roleId, secret_id: secretId.reveal() }, secrets: [secretId], anonymous: true, signal })) ?? {};
+      const auth = (body['auth'] ?? {}) as Record<string, unknown>;
+      const token = new Secret(field.str(auth, 'client_token'));
+      return { accessor: field.str(auth, 'accessor'), token };
     },
     /** A JWT/OIDC mount's configuration (`auth/<mount>/config`); Vault leaves the client secret out. Null when unconfigured. */
     async readJwtConfig(mount: string, signal?: AbortSignal): Promise<Record<string, unknown> | null> {

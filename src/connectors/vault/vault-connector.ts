@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { FirebreakError } from '../../lib/errors.ts';
 import type { Secret } from '../../lib/secret.ts';
-import { credentialRef, endpoint } from '../connector-schema.ts';
+import { credentialRef, duration, endpoint } from '../connector-schema.ts';
+import { restartSchema } from '../restart/restart-schema.ts';
 import { defineConnector, needs } from '../connector-types.ts';
 import { httpProbe } from '../connector-probe.ts';
 import { tlsOption } from '../connector-tls.ts';
@@ -26,6 +27,22 @@ const rekeySchema = z.strictObject({
   });
 });
 
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name');
+
+/** A service that logs in to Vault with AppRole: where its secret_id lives, how it is restarted. */
+const appRoleServiceSchema = z.strictObject({
+  mount: z.string().regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, 'must be an auth mount path such as approle').default('approle').describe('The AppRole auth mount the service logs in through.'),
+  role: z.string().regex(/^[A-Za-z0-9_.@-]{1,128}$/, 'must be an AppRole role name').describe('The AppRole role the service logs in as.'),
+  executor: z.string().default('local').describe('Executor of the host where the .env file lives and the service runs.'),
+  envFile: z.string().min(1).describe('The .env file the service reads its secret_id from.'),
+  variable: envName.default('VAULT_SECRET_ID').describe('The variable holding the secret_id.'),
+  roleIdVariable: envName.default('VAULT_ROLE_ID').describe('The variable holding the role_id (read, never changed: recovery keeps each role_id).'),
+  vaultPath: z.string().regex(/^[^#\s]+#[A-Za-z0-9_.-]+$/, 'must be mount/path#key, e.g. secret/services/billing#secret_id').optional()
+    .describe('Also store the secret_id in Vault KV (a new version) for services that fetch it from there (e.g. through a response-wrapping broker).'),
+  restart: restartSchema,
+  loginTimeout: duration.default('60s').describe('How long to wait for the restarted service to log in with the new secret_id.'),
+});
+
 export const vaultSchema = z.strictObject({
   ...endpoint,
   token: credentialRef,
@@ -36,6 +53,8 @@ export const vaultSchema = z.strictObject({
     .describe('Auth mounts that the vault-breach playbook disables during containment (default: approle and jwt). Each must be listed by sys/auth when the playbook plans; its configuration and roles are recorded first and restored in recovery.'),
   rekey: rekeySchema.optional()
     .describe('The rekey ceremony of vault-breach: who holds the new unseal shares (one share each, encrypted to their OpenPGP key) and how many of them unseal.'),
+  services: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be a service name (letters, digits, . _ -)'), appRoleServiceSchema).default({})
+    .describe('The services that log in with AppRole: disabling their mount destroys every secret_id, so vault-breach\'s recovery issues each a new one, writes it to its .env (and vaultPath), restarts it and waits for its login.'),
 });
 export type VaultSettings = z.output<typeof vaultSchema>;
 

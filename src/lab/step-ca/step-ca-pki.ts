@@ -1,4 +1,5 @@
 import { createPrivateKey, KeyObject, webcrypto } from 'node:crypto';
+import { isIP } from 'node:net';
 import * as x509 from '../../lib/x509.ts';
 
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
@@ -24,7 +25,8 @@ export async function createLabPki(tenant: string): Promise<{ root: LabCa; provi
   return { root, provider, subCa };
 }
 
-async function selfSigned(name: string): Promise<LabCa> {
+/** A self-signed CA: a lab PKI's root, or the CA of a lab simulator's TLS certificate ({@link issueServerCert}). */
+export async function selfSigned(name: string): Promise<LabCa> {
   const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: nextSerialHex(), name, keys, signingAlgorithm: ALG,
@@ -62,8 +64,8 @@ export async function loadLabCa(certPem: string, keyPem: string): Promise<LabCa>
   return { cert, keys: { privateKey, publicKey }, pem: cert.toString('pem') };
 }
 
-/** Issues a leaf for `publicKey` (a device certificate, or a signed CSR). */
-export async function issueLeaf(ca: LabCa, subject: string, publicKey: webcrypto.CryptoKey, sans: readonly string[], validityMs = 24 * 3_600_000): Promise<x509.X509Certificate> {
+/** Issues a leaf for `publicKey` (a device certificate, or a signed CSR); a SAN given as a string is a DNS name. */
+export async function issueLeaf(ca: LabCa, subject: string, publicKey: webcrypto.CryptoKey, sans: readonly (string | x509.JsonGeneralName)[], validityMs = 24 * 3_600_000): Promise<x509.X509Certificate> {
   return x509.X509CertificateGenerator.create({
     serialNumber: nextSerialHex(), subject, issuer: ca.cert.subject, publicKey, signingKey: ca.keys.privateKey, signingAlgorithm: ALG,
     notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + validityMs),
@@ -71,9 +73,21 @@ export async function issueLeaf(ca: LabCa, subject: string, publicKey: webcrypto
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth, x509.ExtendedKeyUsage.serverAuth]),
-      ...(sans.length === 0 ? [] : [new x509.SubjectAlternativeNameExtension(sans.map((s) => ({ type: 'dns' as const, value: s })))]),
+      ...(sans.length === 0 ? [] : [new x509.SubjectAlternativeNameExtension(sans.map((s) => (typeof s === 'string' ? { type: 'dns' as const, value: s } : s)))]),
     ],
   });
+}
+
+/**
+ * A TLS server certificate for `hosts` (an IP address becomes an IP SAN, as
+ * clients check an IP host against those only) and its key as PKCS#8 PEM,
+ * both in memory: what a lab simulator serves HTTPS with.
+ */
+export async function issueServerCert(ca: LabCa, hosts: readonly string[], validityMs = 365 * 86_400_000): Promise<{ readonly cert: string; readonly key: string }> {
+  const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
+  const sans = hosts.map((h) => ({ type: isIP(h) === 0 ? 'dns' as const : 'ip' as const, value: h }));
+  const cert = await issueLeaf(ca, `CN=${hosts[0] ?? 'localhost'}`, keys.publicKey, sans, validityMs);
+  return { cert: cert.toString('pem'), key: KeyObject.from(keys.privateKey).export({ type: 'pkcs8', format: 'pem' }).toString() };
 }
 
 /** A device key pair and certificate issued by the Sub-CA (lab inventory). */

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID, scryptSync, timingSafeEqual } from 'node:crypto';
-import { parseDuration, badRequest, boolField, intField, type LogicalRequest, type LogicalResponse, mountAccessor, notFound, policyList, str, stringList, unsupportedOperation, unsupportedPath, uuid, VaultError } from './vault-http.ts';
+import { parseDuration, badRequest, boolField, intField, type LogicalRequest, type LogicalResponse, mountAccessor, multi, notFound, policyList, str, stringList, unsupportedOperation, unsupportedPath, uuid, VaultError } from './vault-http.ts';
 import { DEFAULT_TTL, type TokenEntry, type TokenStore } from './vault-tokens.ts';
 
 /**
@@ -177,7 +177,7 @@ export class AuthMethods {
       return this.#login(mountPath, 'login', role, 'approle', { role_name: name });
     }
     if (rest === 'role' || rest === 'role/') return this.#list(req, m.roles);
-    const parts = /^role\/([^/]+)(?:\/(role-id|secret-id|secret-id\/))?$/.exec(rest);
+    const parts = /^role\/([^/]+)(?:\/(role-id|secret-id|secret-id\/|custom-secret-id|secret-id\/lookup|secret-id\/destroy))?$/.exec(rest);
     if (parts === null) throw unsupportedPath();
     const name = (parts[1] ?? '').toLowerCase();
     const role = m.roles.get(name);
@@ -199,7 +199,9 @@ export class AuthMethods {
       });
       return {};
     }
-    if (role === undefined) throw badRequest(`role "${name}" does not exist`);
+    // Lookup and destroy fail inside Vault for a missing role (a plain error: 500); the others refuse the request (400).
+    if (role === undefined) throw sub === 'secret-id/lookup' || sub === 'secret-id/destroy' ? new VaultError(500, [multi(`role "${name}" does not exist`)]) : badRequest(`role "${name}" does not exist`);
+    if (sub === 'secret-id/lookup' || sub === 'secret-id/destroy') return this.#secretIdByValue(req, m, name, sub);
     if (sub === 'role-id') {
       if (req.operation === 'read') return { data: { role_id: role['role_id'] } };
       if (req.operation !== 'update' && req.operation !== 'create') throw unsupportedOperation();
@@ -217,11 +219,34 @@ export class AuthMethods {
       return this.#list(req, ids);
     }
     if (req.operation !== 'update' && req.operation !== 'create') throw unsupportedOperation();
-    const secretId = randomUUID();
+    let secretId: string = randomUUID();
+    if (sub === 'custom-secret-id') {
+      secretId = str(req.data?.['secret_id'] ?? '');
+      if (secretId === '') throw badRequest('missing secret_id');
+      // registerSecretIDEntry: a plain error, so Vault answers 500.
+      if (m.secretIds.has(secretId)) throw new VaultError(500, [multi('SecretID is already registered')]);
+    }
     const accessor = randomUUID();
     const ttl = Number(role['secret_id_ttl'] ?? 0);
     m.secretIds.set(secretId, { role: name, accessor, created: Date.now(), ttl });
     return { data: { secret_id: secretId, secret_id_accessor: accessor, secret_id_num_uses: Number(role['secret_id_num_uses'] ?? 0), secret_id_ttl: ttl } };
+  }
+
+  /** `secret-id/lookup` (its properties, or 204 when the role holds no such secret_id) and `secret-id/destroy` (204 either way). */
+  #secretIdByValue(req: LogicalRequest, m: AuthMount, role: string, sub: 'secret-id/lookup' | 'secret-id/destroy'): LogicalResponse {
+    if (sub === 'secret-id/destroy' ? req.operation !== 'update' && req.operation !== 'create' && req.operation !== 'delete' : req.operation !== 'update' && req.operation !== 'create') throw unsupportedOperation();
+    const sid = str(req.data?.['secret_id'] ?? '');
+    if (sid === '') throw badRequest('missing secret_id');
+    const s = m.secretIds.get(sid);
+    if (s === undefined || s.role !== role) return {};
+    if (sub === 'secret-id/destroy') { m.secretIds.delete(sid); return {}; }
+    const created = new Date(s.created).toISOString();
+    return {
+      data: {
+        secret_id_accessor: s.accessor, secret_id_num_uses: 0, secret_id_ttl: s.ttl, creation_time: created, last_updated_time: created,
+        expiration_time: s.ttl > 0 ? new Date(s.created + s.ttl * 1000).toISOString() : '0001-01-01T00:00:00Z', metadata: {}, cidr_list: [], token_bound_cidrs: [],
+      },
+    };
   }
 
   #userpass(req: LogicalRequest, mountPath: string, m: AuthMount, rest: string): LogicalResponse {

@@ -5,13 +5,14 @@ import { RoleKinds, type RoleKind, type VaultClient } from '../../connectors/vau
 import { connectVault, UNSEALED, type VaultBreachDeps, type VaultCtx } from './vault-deps.ts';
 import { vaultBreachInput, type VaultBreachInput } from './vault-inputs.ts';
 import { rekeySteps } from './vault-rekey.ts';
+import { secretIdSteps } from './vault-secret-ids.ts';
 
 /**
  * Seed "Vault compromise" (002), in the order a Vault allows (docs/playbooks/vault-breach.md):
  * record the auth methods, revoke their tokens, disable the configured ones, seal last; the key
  * holders unseal and rekey to new PGP-encrypted shares, verified, then the encryption key is
- * rotated (vault-rekey.ts); recovery re-creates what was disabled and revokes the root tokens
- * made during the response. The assessment and rotation phases are not built yet: the
+ * rotated (vault-rekey.ts); recovery re-creates what was disabled, gives each AppRole service a
+ * new secret_id (vault-secret-ids.ts) and revokes the root tokens made during the response. The assessment and rotation phases are not built yet: the
  * descriptor lists them as absent (vault-descriptor.ts).
  */
 
@@ -345,7 +346,7 @@ const revokeRootTokens = step<{ revoked: string[] }>({
 
 const healthCheck = step<{ state: string; mounts: string[] }>({
   id: 'health-check', title: 'Health check: Vault active and unsealed, the auth methods back', phase: 'recovery', system: 'vault', effect: 'read', idempotency: 'natural',
-  dependsOn: ['revoke-root-tokens'], requires: [UNSEALED],
+  dependsOn: ['revoke-root-tokens', 'secret-id-finish'], requires: [UNSEALED],
   apply: async (ctx) => {
     const h = await ctx.deps.vault.sys.health(ctx.signal);
     if (h.state !== 'active' || h.sealed) throw new FirebreakError('VERIFY_FAILED', `Vault at ${ctx.deps.url} is ${h.state}${h.sealed ? ' (sealed)' : ''}, not active`);
@@ -356,13 +357,13 @@ const healthCheck = step<{ state: string; mounts: string[] }>({
   },
 });
 
-const steps: AnyStep<VaultBreachInput, VaultBreachDeps>[] = [recordAuth, revokeTokens, disableAuth, sealVault, ...rekeySteps(recordAuth), restoreAuth, restoreRoles, revokeRootTokens, healthCheck];
+const steps: AnyStep<VaultBreachInput, VaultBreachDeps>[] = [recordAuth, revokeTokens, disableAuth, sealVault, ...rekeySteps(recordAuth), restoreAuth, restoreRoles, ...secretIdSteps(recordAuth, 'restore-roles'), revokeRootTokens, healthCheck];
 
 /** The seed's Vault compromise (listed from vault-descriptor.ts, which must say the same, and lists the phases not built yet). */
 export const vaultBreach = definePlaybook({
   id: 'vault-breach',
   title: 'Vault breach',
-  summary: 'Contain a breached Vault in an order it allows (record the auth methods, revoke their tokens, disable them, seal last); the key holders unseal and rekey to new shares encrypted to each holder\'s OpenPGP key, verified, then the encryption key is rotated; restore the auth methods and roles, revoke root tokens made during the response. Assessment and tenant rotation are not built yet.',
+  summary: 'Contain a breached Vault in an order it allows (record the auth methods, revoke their tokens, disable them, seal last); the key holders unseal and rekey to new shares encrypted to each holder\'s OpenPGP key, verified, then the encryption key is rotated; restore the auth methods and roles, give every AppRole service a new secret_id (staged: .env, Vault path, restart, its login verified), revoke root tokens made during the response. Assessment and tenant rotation are not built yet.',
   version: 1,
   incidentKind: 'vault-breach',
   severity: 'critical',

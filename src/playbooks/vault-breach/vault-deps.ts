@@ -4,6 +4,7 @@ import type { StepContext } from '../../engine/playbook-types.ts';
 import { platformOf, type PlatformEnv } from '../platform.ts';
 import { loadKeyHolders, type RekeyPlan } from './vault-holders.ts';
 import type { VaultBreachInput } from './vault-inputs.ts';
+import { appRoleServices, type AppRoleService } from './vault-secret-ids.ts';
 
 export type { VaultBreachInput } from './vault-inputs.ts';
 
@@ -24,6 +25,8 @@ export interface VaultBreachDeps {
   readonly disableFrom: string;
   /** The new shares' holders and threshold (provider.vault.rekey), their keys checked; undefined when not configured. */
   readonly rekey: RekeyPlan | undefined;
+  /** The services that log in with AppRole (provider.vault.services): recovery gives each a new secret_id. */
+  readonly services: readonly AppRoleService[];
 }
 
 /** `approle`, `/approle/` → `approle/`: the form sys/auth keys mounts by. */
@@ -40,6 +43,7 @@ export async function connectVault(env: PlatformEnv, input: VaultBreachInput): P
   if (disable.includes('token/')) throw new FirebreakError('INVALID_INPUT', `${from}: the token auth method cannot be disabled (Vault refuses it)`);
   // Before any connection: a holder's missing, expired or malformed key stops the run before anything changes.
   const rekey = settings.rekey === undefined ? undefined : await loadKeyHolders(settings.rekey, 'provider.vault.rekey');
+  const services = await appRoleServices(settings, (name) => p.executor(name));
   const vault = await p.connect('vault', settings, 'provider.vault');
-  return { vault, url: settings.url, disable, disableFrom: from, rekey };
+  return { vault, url: settings.url, disable, disableFrom: from, rekey, services };
 }

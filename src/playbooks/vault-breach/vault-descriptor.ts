@@ -8,7 +8,6 @@ import type { AbsentPhase, PlaybookDescriptor } from '../playbook-descriptor.ts'
 export const VAULT_BREACH_ABSENT: readonly AbsentPhase[] = [
   { name: 'assessment', why: 'breach scope from the Vault audit log (suspicious events, secrets read, affected tenants): issue 11 (`firebreak assess vault-audit`), not built yet' },
   { name: 'rotation', why: 'every affected tenant\'s SSH keys, SMTP credentials, DKIM keys and API keys, with notifications: issue 12, not built yet' },
-  { name: 'new AppRole secret-ids', why: 'disabling AppRole destroyed every secret_id; issuing new ones to each service (staged rotation with a verified login) is part of issue 12, not built yet: services cannot log in with AppRole until then' },
 ];
 
 /**
@@ -18,7 +17,7 @@ export const VAULT_BREACH_ABSENT: readonly AbsentPhase[] = [
 export const vaultBreachDescriptor: PlaybookDescriptor = {
   id: 'vault-breach',
   title: 'Vault breach',
-  summary: 'Contain a breached Vault in an order it allows (record the auth methods, revoke their tokens, disable them, seal last); the key holders unseal and rekey to new shares encrypted to each holder\'s OpenPGP key, verified, then the encryption key is rotated; restore the auth methods and roles, revoke root tokens made during the response. Assessment and tenant rotation are not built yet.',
+  summary: 'Contain a breached Vault in an order it allows (record the auth methods, revoke their tokens, disable them, seal last); the key holders unseal and rekey to new shares encrypted to each holder\'s OpenPGP key, verified, then the encryption key is rotated; restore the auth methods and roles, give every AppRole service a new secret_id (staged: .env, Vault path, restart, its login verified), revoke root tokens made during the response. Assessment and tenant rotation are not built yet.',
   version: 1,
   rto: { containment: 5 * 60_000, eradication: 30 * 60_000, recovery: 60 * 60_000 },
   steps: [
@@ -34,8 +33,16 @@ export const vaultBreachDescriptor: PlaybookDescriptor = {
     { id: 'rotate-key', title: 'Rotate Vault\'s encryption key (sys/rotate)', phase: 'eradication', system: 'vault', effect: 'mutate', idempotency: 'natural', dependsOn: ['rekey-verify'] },
     { id: 'restore-auth', title: 'Re-enable the disabled auth methods with their recorded configuration', phase: 'recovery', system: 'vault', effect: 'mutate', idempotency: 'natural', dependsOn: ['rotate-key'] },
     { id: 'restore-roles', title: 'Re-create the roles from their recorded definitions (AppRole role_ids kept)', phase: 'recovery', system: 'vault', effect: 'mutate', idempotency: 'natural', dependsOn: ['restore-auth'] },
+    // Recovery's new AppRole secret_ids: the engine's staged rotation (staged-rotation.ts), one per service of provider.vault.services.
+    { id: 'secret-id-create', title: 'Generate a new AppRole secret_id (PENDING)', phase: 'recovery', system: 'firebreak', effect: 'mutate', idempotency: 'natural', dependsOn: ['restore-roles'], fanOut: true },
+    { id: 'secret-id-set', title: 'Set the new AppRole secret_id at the source', phase: 'recovery', system: 'vault', effect: 'irreversible', idempotency: 'natural', dependsOn: ['secret-id-create'], approval: true, fanOut: true },
+    { id: 'secret-id-test', title: 'Test: the new AppRole secret_id works, the old one is refused', phase: 'recovery', system: 'vault', effect: 'read', idempotency: 'natural', dependsOn: ['secret-id-set'], fanOut: true },
+    { id: 'secret-id-propagate', title: 'Propagate the new AppRole secret_id to its consumers', phase: 'recovery', system: 'vault', effect: 'mutate', idempotency: 'natural', dependsOn: ['secret-id-test'], fanOut: true },
+    { id: 'secret-id-restart', title: 'Restart the consumers of the AppRole secret_id', phase: 'recovery', system: 'vault', effect: 'mutate', idempotency: 'natural', dependsOn: ['secret-id-propagate'], fanOut: true },
+    { id: 'secret-id-verify', title: 'Verify: consumers use the new AppRole secret_id, nothing uses the old one', phase: 'recovery', system: 'vault', effect: 'mutate', idempotency: 'natural', dependsOn: ['secret-id-restart'], fanOut: true },
+    { id: 'secret-id-finish', title: 'Promote the new AppRole secret_id to CURRENT (the old one to PREVIOUS)', phase: 'recovery', system: 'firebreak', effect: 'mutate', idempotency: 'natural', dependsOn: ['secret-id-verify'], fanOut: true },
     { id: 'revoke-root-tokens', title: 'Revoke every root token generated during the response', phase: 'recovery', system: 'vault', effect: 'irreversible', idempotency: 'natural', dependsOn: ['restore-roles'] },
-    { id: 'health-check', title: 'Health check: Vault active and unsealed, the auth methods back', phase: 'recovery', system: 'vault', effect: 'read', idempotency: 'natural', dependsOn: ['revoke-root-tokens'] },
+    { id: 'health-check', title: 'Health check: Vault active and unsealed, the auth methods back', phase: 'recovery', system: 'vault', effect: 'read', idempotency: 'natural', dependsOn: ['revoke-root-tokens', 'secret-id-finish'] },
   ],
   absent: VAULT_BREACH_ABSENT,
   // The drill plays the key holders: it unseals the lab Vault with the lab's shares, then confirms the manual step.

@@ -21,7 +21,7 @@ function labVault(lab: DrillLab): NonNullable<DrillLab['vault']> {
 async function withClient<T>(lab: DrillLab, token: boolean, fn: (c: VaultClient) => Promise<T>): Promise<T> {
   const v = labVault(lab);
   // The quorum holds no Vault token: unseal and rekey need none. Reading the backed-up encrypted shares does.
-  const client = createVaultClient({ url: v.url, ...(token ? { token: new Secret(v.token) } : {}) });
+  const client = createVaultClient({ url: v.url, tls: { ca: v.ca }, ...(token ? { token: new Secret(v.token) } : {}) });
   try {
     return await fn(client);
   } finally {
