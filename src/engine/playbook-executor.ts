@@ -213,8 +213,16 @@ export function playbookWorkflow<Env>(p: AnyPlaybook<Env>, svc: ExecutorServices
         }, { meta: { title: `${s.title}: list items`, phase: s.phase, system: s.system, effect: 'read' }, retry: retryPolicy(s) });
         onStart();
         const items = await listing;
+        // An item that failed in a fan-out this one depends on is not attempted here (stages of one rotation over the
+        // same services): it fails, and a resumed run retries it once the earlier fan-out has succeeded for it.
+        const blocked = new Map<string, string>();
+        for (const d of s.dependsOn ?? []) for (const key of (outputs[d] as { failed?: readonly string[] } | undefined)?.failed ?? []) blocked.set(key, d);
         // Items start in index order (mapWithConcurrency), each with its own journal row.
-        const r = await ctx.fanOut(s.id, items, async (item, ictx) => (await once(s, ictx, item, 'apply', NOOP)).output, {
+        const r = await ctx.fanOut(s.id, items, async (item, ictx) => {
+          const d = blocked.get(item.key);
+          if (d !== undefined) throw new FirebreakError('PRECONDITION_FAILED', `${s.title} (${item.key}): not attempted, because ${d} failed for ${item.key}; resume the run once it succeeds`);
+          return (await once(s, ictx, item, 'apply', NOOP)).output;
+        }, {
           concurrency: typeof forEach.concurrency === 'function' ? forEach.concurrency(stepContext(s, ctx, undefined, 1, false, ctx.signal)) : forEach.concurrency ?? 8,
           meta: { title: s.title, phase: s.phase, system: s.system, effect: s.effect },
         });

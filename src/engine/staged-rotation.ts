@@ -63,7 +63,7 @@ export interface StagedRotationOptions<In = unknown, Deps = unknown> {
    * One rotation per item (each service of a kind of credential): every stage
    * fans out over the same items, each item with its own value
    * (`ctx.generate` is per item) and stage labels (`ref` reads `ctx.item`).
-   * A stage refuses an item whose stage before did not take effect, so a
+   * The engine attempts no stage of an item whose stage before failed, so a
    * failure stops that item only; a resumed run retries it stage by stage.
    */
   readonly forEach?: StepDefinition<In, Deps>['forEach'];
@@ -125,12 +125,6 @@ export function stagedRotation<In, Deps>(a: RotationAdapter<In, Deps>, o: Staged
     if (out === undefined) throw new FirebreakError('INTERNAL', `${set.id} has no rotation time`);
     return new Date(out.rotatedAt);
   };
-  /** Fanning out, a stage acts on an item only once the stage before took effect for it (`ready`). */
-  const after = (what: string, ready: (ctx: StepContext<In, Deps>) => Promise<boolean>) => async (ctx: StepContext<In, Deps>) => {
-    if (fanOut && !(await ready(ctx))) throw new FirebreakError('PRECONDITION_FAILED', `${what}${of(ctx)} has not taken effect, so this stage does not act on it; resume the run once it has`);
-  };
-  const wasSet = after(set.id, async (ctx) => a.isSet(ctx, await value(ctx)));
-  const wasPropagated = after(id('propagate'), async (ctx) => a.isPropagated(ctx, await value(ctx)));
   const steps: AnyStep<In, Deps>[] = [
     {
       id: id('create'), title: `Generate a new ${a.what} (PENDING)`, phase, system: 'firebreak', effect: 'mutate', idempotency: 'natural',
@@ -155,18 +149,17 @@ export function stagedRotation<In, Deps>(a: RotationAdapter<In, Deps>, o: Staged
     {
       id: id('propagate'), title: `Propagate the new ${a.what} to its consumers`, phase: 'recovery', system: a.system, effect: 'mutate', idempotency: 'natural', dependsOn: [id('test')],
       check: async (ctx) => (ctx.planning ? { done: false, detail: `write the new value of ${a.what} for its consumers` } : { done: await a.isPropagated(ctx, await value(ctx)), detail: `write the new value of ${a.what} for its consumers` }),
-      apply: async (ctx) => { await wasSet(ctx); return a.propagate(ctx, await value(ctx)); },
+      apply: async (ctx) => a.propagate(ctx, await value(ctx)),
       ...(a.rollbackPropagation === undefined ? {} : { compensate: async (ctx: StepContext<In, Deps>, out: unknown) => { await a.rollbackPropagation?.(ctx, out, await previous(ctx)); } }),
     },
     {
       id: id('restart'), title: `Restart the consumers of the ${a.what}`, phase: 'recovery', system: a.system, effect: 'mutate', idempotency: 'natural', dependsOn: [id('propagate')],
       check: async (ctx) => (ctx.planning ? { done: false, detail: 'restart the consumers' } : { done: await a.consumersUpdated(ctx, await rotatedAt(ctx)), detail: 'restart the consumers' }),
-      apply: async (ctx) => { await wasPropagated(ctx); return a.restartConsumers(ctx); },
+      apply: async (ctx) => a.restartConsumers(ctx),
     },
     {
       id: id('verify'), title: `Verify: consumers use the new ${a.what}, nothing uses the old one`, phase: 'recovery', system: a.system, effect: 'mutate', idempotency: 'natural', dependsOn: [id('restart')],
       apply: async (ctx) => {
-        await wasPropagated(ctx);
         const r = await a.verify(ctx, await value(ctx), await rotatedAt(ctx));
         if (!r.ok) throw new FirebreakError('VERIFY_FAILED', `verification of ${a.what}${of(ctx)} failed: ${r.detail}`);
         return { verified: r.detail };

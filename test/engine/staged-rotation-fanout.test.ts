@@ -100,7 +100,7 @@ test('a service whose source refuses the new value is stopped at that stage (its
   for (const k of ['a', 'c']) assert.equal(w.services[k]?.config, w.generated[k]?.[0], `${k} rotated`);
   const failures = JSON.stringify(first);
   assert.match(failures, /key-propagate/, 'the later stages of b are reported, not silently skipped');
-  assert.match(failures, /has not taken effect/);
+  assert.match(failures, /not attempted, because key-set failed for b/);
 
   const second = await rt.resume('r');
   assert.equal(second.status, 'completed', JSON.stringify(second));
