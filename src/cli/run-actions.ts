@@ -4,6 +4,7 @@ import type { RunOutcome } from '../engine/runtime-types.ts';
 import type { AppContext } from './cli-context.ts';
 import { parseInputArgs } from './playbook-options.ts';
 import { printPlan } from './plan-print.ts';
+import { findDescriptor } from '../playbooks/playbook-list.ts';
 import { createTaskList } from './task-list.ts';
 import { formatDuration } from './output.ts';
 import { askTerminal, promptApproval } from './approval-prompt.ts';
@@ -16,7 +17,8 @@ export interface RunOptions { yes: boolean; incident?: string; detectedAt?: stri
 /** `firebreak plan`: what the playbook would change, without changing anything. */
 export async function plan({ g, out, app }: AppContext, playbook: string, inputs: readonly string[]): Promise<void> {
   const p = await app.plan(playbook, parseInputArgs(app.playbook(playbook), inputs));
-  if (g.json) out.data(p);
+  // The phases not built are part of what a plan says, for a machine as for a person.
+  if (g.json) out.data({ ...p, absent: findDescriptor(p.playbook)?.absent ?? [] });
   else printPlan(out, p);
 }
 

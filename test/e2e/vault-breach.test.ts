@@ -131,6 +131,9 @@ test('vault-breach: the plan lists what containment would change and the phases 
   assert.match(plan.stdout, /seal Vault at https:\/\/127\.0\.0\.1:\d+ \(unsealing it again takes 3 of 5 key holders\)/);
   assert.match(plan.stdout, /Not built yet: vault-breach does not do these/);
   assert.match(plan.stdout, /- assessment: .*issue 11/);
+  const json = JSON.parse((await run([...c, 'plan', 'vault-breach', '--json'])).stdout) as { absent: { name: string }[]; entries: { stepId: string; item?: string }[] };
+  assert.deepEqual(json.absent.map((a) => a.name), ['assessment', 'rotation'], 'plan --json lists the phases not built');
+  assert.deepEqual(json.entries.filter((e) => e.stepId === 'secret-id-set').map((e) => e.item), ['acme-app', 'globex-app', 'initech-app'], 'a new secret_id for each service');
   const check = await run([...c, 'check', '--json']);
   assert.equal(check.code, 0, check.stdout + check.stderr);
   const systems = (JSON.parse(check.stdout) as { systems: { scope: string; system: string; ok: boolean; detail: string }[] }).systems;
