@@ -3,11 +3,11 @@ import { FirebreakError } from '../lib/errors.ts';
 import { Secret } from '../lib/secret.ts';
 import type { StepRecord } from '../engine/runtime-types.ts';
 import type { AppContext } from './cli-context.ts';
-import { approve } from './run-actions.ts';
+import { approve, resume } from './run-actions.ts';
 import { checkExportTarget } from './export-file.ts';
 import { read } from 'read';
 import { isShareStep, SHARE_ROUNDS, submitShare, type ShareStep } from '../playbooks/vault-breach/vault-share.ts';
-import type { DeliveredShare, RekeyStarted } from '../playbooks/vault-breach/vault-rekey.ts';
+import { plannedOf, type DeliveredShare, type RekeyShares, type RekeyStarted } from '../playbooks/vault-breach/vault-rekey.ts';
 
 export interface ShareOptions { readonly shareFd?: string; readonly resume: boolean }
 
@@ -55,13 +55,18 @@ async function readShare(step: ShareStep, fd: string | undefined): Promise<Secre
 export async function share(c: AppContext, runRef: string, o: ShareOptions): Promise<number> {
   const who = c.actor();
   const { runId, steps } = await vaultRun(c, runRef);
-  const gate = steps.find((s) => s.kind === 'signal' && s.status !== 'completed' && s.stepId.startsWith('approve-') && isShareStep(s.stepId.slice('approve-'.length)));
+  const waiting = steps.find((s) => s.kind === 'signal' && s.status !== 'completed' && s.stepId.startsWith('approve-') && isShareStep(s.stepId.slice('approve-'.length)));
+  // A round whose step was confirmed but failed for want of shares (confirmed early, or a new rekey after a cancel) still takes them.
+  const failed = steps.find((s) => s.kind === 'step' && s.status === 'failed' && isShareStep(s.stepId) && steps.some((g) => g.stepId === `approve-${s.stepId}` && g.status === 'completed'));
+  const gate = waiting ?? (failed === undefined ? undefined : { stepId: `approve-${failed.stepId}` });
   if (gate === undefined) {
     const waiting = steps.filter((s) => s.kind === 'signal' && s.status !== 'completed').map((s) => s.stepId.replace(/^approve-/, ''));
     throw new FirebreakError('CONFLICT', `run ${runId} is not waiting for a key share${waiting.length > 0 ? ` (it waits at ${waiting.join(', ')})` : ''}: nothing was sent. Shares are taken at unseal-vault, rekey-update and rekey-verify`);
   }
   const step = gate.stepId.slice('approve-'.length) as ShareStep;
-  const nonce = outputOf<RekeyStarted>(steps, 'rekey-init')?.rekeyNonce;
+  const started = outputOf<RekeyStarted>(steps, 'rekey-init');
+  // The verification is of the rekey the quorum authorised (the run's first, or the new one it started after a cancel).
+  const nonce = step === 'rekey-verify' ? outputOf<RekeyShares>(steps, 'rekey-update')?.rekeyNonce ?? started?.rekeyNonce : started?.rekeyNonce;
   const secret = await readShare(step, o.shareFd);
   const p = c.app.settings.config;
   const settings = p.loaded.config.provider?.vault;
@@ -69,13 +74,27 @@ export async function share(c: AppContext, runRef: string, o: ShareOptions): Pro
   const vault = await p.connect('vault', settings, 'provider.vault');
   let result;
   try {
-    result = await submitShare(vault, step, secret, nonce, AbortSignal.timeout(60_000));
+    result = await submitShare(vault, step, secret, nonce, AbortSignal.timeout(60_000), started === undefined ? undefined : plannedOf(started));
+  } catch (err) {
+    // The run's rekey was cancelled outside Firebreak: the way forward is the incident lead's.
+    if (step === 'rekey-update' && err instanceof FirebreakError && err.details?.['rekey'] === 'none') {
+      const next = waiting === undefined
+        ? `The incident lead starts a new rekey to the run's plan (the same new holders) with \`firebreak resume ${runId}\``
+        : `To start a new rekey to the run's plan (the same new holders), the incident lead confirms with \`firebreak approve ${runId} --step rekey-update\``;
+      throw new FirebreakError('CONFLICT', `Vault has no rekey in progress: the rekey this run started (nonce ${nonce ?? 'none'}) was cancelled outside Firebreak (or Vault was sealed or restarted, which discards a rekey) before the current key holders authorised it. Your share was NOT sent, and the old shares are still the valid ones. ${next}; the current key holders then submit their shares again`, { cause: err, details: err.details });
+    }
+    throw err;
   } finally {
     await vault.close();
   }
   if (c.g.json && !result.complete) c.out.data({ runId, step, round: SHARE_ROUNDS[step], complete: false, progress: result.progress, threshold: result.threshold });
   else if (!c.g.json) c.out.line(`${SHARE_ROUNDS[step]}: ${result.detail}`);
   if (!result.complete) return 0;
+  if (waiting === undefined) {
+    // The step was confirmed already: the run goes on from it.
+    if (!o.resume) { c.out.line(`Round complete: continue the run with \`firebreak resume ${runId}\``); return 0; }
+    return resume(c, runId, { yes: false, detach: true });
+  }
   try {
     return await approve(c, runId, { step, reject: false, note: `${who}'s share completed the ${SHARE_ROUNDS[step]} round`, resume: o.resume });
   } catch (err) {

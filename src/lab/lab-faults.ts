@@ -13,6 +13,8 @@ export interface FaultRule {
   readonly hang?: boolean;
   /** How many matching calls are affected (default: all). */
   readonly times?: number;
+  /** Headers sent with the injected status (e.g. a standby's `location` with a 307). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface FaultSettings {
@@ -26,7 +28,7 @@ export interface FaultSettings {
   readonly rules?: readonly FaultRule[];
 }
 
-export type FaultDecision = { readonly kind: 'pass'; readonly delayMs: number } | { readonly kind: 'status'; readonly status: number; readonly delayMs: number } | { readonly kind: 'hang' };
+export type FaultDecision = { readonly kind: 'pass'; readonly delayMs: number } | { readonly kind: 'status'; readonly status: number; readonly delayMs: number; readonly headers?: Readonly<Record<string, string>> } | { readonly kind: 'hang' };
 
 /** A small seeded PRNG (mulberry32): fast and reproducible; not for secrets. */
 export function seededRandom(seed: number): () => number {
@@ -83,7 +85,7 @@ export class FaultController {
       if (!new RegExp(r.path).test(path)) continue;
       if (left !== undefined) this.#remaining[i] = left - 1;
       if (r.hang === true) return { kind: 'hang' };
-      if (r.status !== undefined) return { kind: 'status', status: r.status, delayMs };
+      if (r.status !== undefined) return { kind: 'status', status: r.status, delayMs, ...(r.headers === undefined ? {} : { headers: r.headers }) };
     }
     if ((s.timeoutRate ?? 0) > 0 && this.#random() < (s.timeoutRate ?? 0)) return { kind: 'hang' };
     if ((s.errorRate ?? 0) > 0 && this.#random() < (s.errorRate ?? 0)) return { kind: 'status', status: 503, delayMs };

@@ -96,7 +96,7 @@ export async function startSimulator(name: string, routes: (app: FastifyInstance
     if (d.kind === 'status') {
       injected.add(reply);
       const e = errorBody(d.status, path);
-      return reply.code(d.status).header('content-type', e.contentType ?? 'application/json').send(typeof e.body === 'string' ? e.body : JSON.stringify(e.body));
+      return reply.code(d.status).headers(d.headers ?? {}).header('content-type', e.contentType ?? 'application/json').send(typeof e.body === 'string' ? e.body : JSON.stringify(e.body));
     }
     return undefined;
   });

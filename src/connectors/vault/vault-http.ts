@@ -79,6 +79,7 @@ const HINTS: Partial<Record<VaultErrorReason, string>> = {
   standby: 'this node is a standby: send the request to the active node',
   'dr-secondary': 'this node is a DR secondary: send the request to the primary cluster',
   'performance-standby': 'this node is a performance standby: send the request to the active node',
+  'rate-limited': 'Vault rate limited the request (a rate limit quota): send it again later',
   'not-initialized': 'Vault is not initialized',
 };
 

@@ -218,8 +218,9 @@ export async function startVaultSim(o: VaultSimOptions): Promise<VaultSim> {
     app.route({ method: [...METHODS], url: '/v1/*', handler });
   };
 
-  const sim = await startSimulator('vault', routes, (status) => ({
-    body: { errors: status === 503 ? [SEALED] : status === 429 ? ['request path "": rate limit quota exceeded'] : [] },
+  // An injected error as Vault words it: a sealed node, a rate limit quota (naming the path), an ACL refusal; a standby's redirect has no body.
+  const sim = await startSimulator('vault', routes, (status, path) => (status >= 300 && status < 400 ? { body: '', contentType: 'text/plain' } : {
+    body: { errors: status === 503 ? [SEALED] : status === 429 ? [`request path "${path.replace(/^\/v1\//, '')}": rate limit quota exceeded`] : status === 403 ? ['1 error occurred:\n\t* permission denied\n\n'] : [] },
   }), o, {
     notFound: (_req, reply, allowed) => sendError(reply, new VaultError(allowed.length > 0 ? 405 : 404, [])),
     error: (e, _req, reply) => {

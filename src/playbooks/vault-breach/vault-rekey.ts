@@ -3,6 +3,7 @@ import type { AnyStep, StepDefinition, StepRef } from '../../engine/playbook-typ
 import type { RekeyStatus } from '../../connectors/vault/vault-sys.ts';
 import { UNSEALED, type VaultBreachDeps, type VaultBreachInput, type VaultCtx } from './vault-deps.ts';
 import { armoredShare, type RekeyPlan } from './vault-holders.ts';
+import { isPlannedRekey, type PlannedRekey } from './vault-share.ts';
 
 /**
  * The rekey ceremony of vault-breach (docs/playbooks/vault-breach.md): the
@@ -53,12 +54,14 @@ export function planOf(ctx: VaultCtx): RekeyPlan {
 
 const share = (ctx: VaultCtx, as: string) => `\`firebreak vault share ${ctx.runId} --as ${as}\``;
 const holdersText = (p: RekeyPlan) => p.holders.map((h) => `${h.name} (${h.fingerprint.slice(-16).toUpperCase()})`).join(', ');
-const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x.toLowerCase() === b[i]?.toLowerCase());
 
 /** Whether an in-progress rekey is the one this plan asks for (same holders' keys in order, same threshold, verification and backup on). */
 function isOurs(s: RekeyStatus, p: RekeyPlan): boolean {
-  return s.started && s.n === p.holders.length && s.t === p.threshold && s.verificationRequired && s.backup && same(s.pgpFingerprints, p.holders.map((h) => h.fingerprint));
+  return isPlannedRekey(s, { shares: p.holders.length, threshold: p.threshold, fingerprints: p.holders.map((h) => h.fingerprint) });
 }
+
+/** The rekey a run started, as a plan: a rekey in progress made to it is the run's (its own new one after a cancel). */
+export const plannedOf = (r: RekeyStarted): PlannedRekey => ({ shares: r.shares, threshold: r.threshold, fingerprints: r.holders.map((h) => h.fingerprint) });
 
 const started = (ctx: VaultCtx, init: StepRef<RekeyStarted>): RekeyStarted => {
   const r = ctx.output(init);
@@ -119,23 +122,32 @@ export function rekeySteps(recordAuth: StepRef<SealRecord>): AnyStep<VaultBreach
     },
   });
 
-  /** The new shares, once the current quorum authorised the rekey: read back from Vault's backup (encrypted: Firebreak cannot read them). */
-  async function newShares(ctx: VaultCtx): Promise<RekeyShares | string> {
+  /**
+   * The new shares, once the current quorum authorised the rekey: read back from Vault's backup (encrypted: Firebreak
+   * cannot read them). `cancelled`: Vault has no rekey in progress and never made the new shares of the run's (no backup
+   * of it), so the old shares are still the valid ones and a new rekey to the same plan can replace it.
+   */
+  async function newShares(ctx: VaultCtx): Promise<RekeyShares | { detail: string; cancelled: boolean }> {
     const r = started(ctx, rekeyInit);
     const s = await ctx.deps.vault.rekey.status(ctx.signal);
-    if (!s.started) return `Vault has no rekey in progress any more (it was cancelled, or Vault was sealed or restarted, which discards it): the old shares are still the valid ones. Start a new vault-breach run for the rekey`;
-    if (s.nonce !== r.rekeyNonce) return `Vault's rekey in progress (nonce ${s.nonce}) is not this run's (${r.rekeyNonce})`;
-    if (s.verificationNonce === '') return `${s.progress} of ${s.required} current shares submitted for rekey ${r.rekeyNonce}`;
+    if (!s.started) {
+      // Vault keeps the backup of a rekey's new shares from the moment the quorum authorised it: then it was not merely cancelled.
+      if ((await ctx.deps.vault.rekey.backup(ctx.signal))?.nonce === r.rekeyNonce) return { detail: `rekey ${r.rekeyNonce} is no longer in progress, but the current holders had authorised it (Vault's backup holds its new shares): it completed, or was cancelled during its verification. Check \`vault operator rekey -status\` and the seal before going on`, cancelled: false };
+      return { detail: `the rekey this run started (nonce ${r.rekeyNonce}) is no longer in progress: it was cancelled outside Firebreak, or Vault was sealed or restarted, which discards it. The current holders had not authorised it, so the old shares are still the valid ones`, cancelled: true };
+    }
+    // The run's rekey, or the new one it started to its plan after a cancel.
+    if (s.nonce !== r.rekeyNonce && !isPlannedRekey(s, plannedOf(r))) return { detail: `Vault's rekey in progress (nonce ${s.nonce}) is not this run's (${r.rekeyNonce})`, cancelled: false };
+    if (s.verificationNonce === '') return { detail: `${s.progress} of ${s.required} current shares submitted for rekey ${s.nonce}`, cancelled: false };
     const backup = await ctx.deps.vault.rekey.backup(ctx.signal);
-    if (backup?.nonce !== r.rekeyNonce) return `Vault holds no encrypted copy of the new shares of rekey ${r.rekeyNonce}: cancel it (\`vault operator rekey -cancel\`) and start a new run`;
+    if (backup?.nonce !== s.nonce) return { detail: `Vault holds no encrypted copy of the new shares of rekey ${s.nonce}: cancel it (\`vault operator rekey -cancel\`) and start a new run`, cancelled: false };
     const delivered = r.holders.map((h, i) => {
       // One entry per share, in the holders' order; a fingerprint listed twice has its shares in that order.
       const k = r.holders.slice(0, i).filter((x) => x.fingerprint === h.fingerprint).length;
       const b64 = backup.keys[h.fingerprint]?.[k];
-      if (b64 === undefined) throw new FirebreakError('UPSTREAM_REJECTED', `Vault's backup of rekey ${r.rekeyNonce} has no share for ${h.name} (${h.fingerprint})`);
+      if (b64 === undefined) throw new FirebreakError('UPSTREAM_REJECTED', `Vault's backup of rekey ${s.nonce} has no share for ${h.name} (${h.fingerprint})`);
       return { holder: h.name, fingerprint: h.fingerprint, message: armoredShare(b64) };
     });
-    return { rekeyNonce: r.rekeyNonce, verificationNonce: s.verificationNonce, delivered };
+    return { rekeyNonce: s.nonce, verificationNonce: s.verificationNonce, delivered };
   }
 
   const rekeyUpdate = step<RekeyShares>({
@@ -149,12 +161,24 @@ export function rekeySteps(recordAuth: StepRef<SealRecord>): AnyStep<VaultBreach
     check: async (ctx) => {
       if (ctx.planning) return { done: false, detail: 'the current key holders submit their shares to the rekey (straight to Vault)' };
       const got = await newShares(ctx);
-      return typeof got === 'string' ? { done: false, detail: got } : { done: true, detail: `the quorum authorised rekey ${got.rekeyNonce}; ${got.delivered.length} new shares encrypted to their holders`, output: got };
+      return 'detail' in got ? { done: false, detail: got.detail } : { done: true, detail: `the quorum authorised rekey ${got.rekeyNonce}; ${got.delivered.length} new shares encrypted to their holders`, output: got };
     },
     apply: async (ctx) => {
       const got = await newShares(ctx);
-      if (typeof got === 'string') throw new FirebreakError('PRECONDITION_FAILED', `${got}: the key holders submit with ${share(ctx, '<name>')}, then \`firebreak resume ${ctx.runId}\``);
-      return got;
+      if (!('detail' in got)) return got;
+      const s = ctx.output(recordAuth)?.seal;
+      const quorum = s === undefined ? 'the threshold of the' : `${s.threshold} of the ${s.shares}`;
+      if (!got.cancelled) throw new FirebreakError('PRECONDITION_FAILED', `${got.detail}: the key holders submit with ${share(ctx, '<name>')}, then \`firebreak resume ${ctx.runId}\``);
+      // Cancelled outside Firebreak, and this step runs only once the operator confirmed it (the step's approval, or a
+      // resume after that): a new rekey to the same plan, which the current holders then authorise.
+      const r = started(ctx, rekeyInit);
+      const p = planOf(ctx);
+      const samePlan = p.threshold === r.threshold && p.holders.length === r.holders.length && p.holders.every((h, i) => h.fingerprint.toLowerCase() === r.holders[i]?.fingerprint.toLowerCase());
+      if (!samePlan) {
+        throw new FirebreakError('CONFIG_INVALID', `${got.detail}. provider.vault.rekey no longer names the holders and threshold this run planned (${r.holders.map((h) => h.name).join(', ')}; ${r.threshold} of ${r.shares}), so no new rekey was started: start a new vault-breach run for the rekey`);
+      }
+      const n = await ctx.deps.vault.rekey.init({ secretShares: p.holders.length, secretThreshold: p.threshold, pgpKeys: p.holders.map((h) => h.publicKey), backup: true, requireVerification: true }, ctx.signal);
+      throw new FirebreakError('PRECONDITION_FAILED', `${got.detail}. Firebreak started a new rekey (nonce ${n.nonce}) to the same plan (${holdersText(p)}; ${p.threshold} of ${p.holders.length}): ${quorum} CURRENT key holders authorise it with ${share(ctx, '<name>')} (their current unseal share again); the share that completes the quorum continues the run`);
     },
     verify: async (ctx, out) => {
       const v = await ctx.deps.vault.rekey.verifyStatus(ctx.signal);
@@ -172,19 +196,20 @@ export function rekeySteps(recordAuth: StepRef<SealRecord>): AnyStep<VaultBreach
     check: async (ctx) => {
       if (ctx.planning) return { done: false, detail: 'the new holders prove the threshold of their new shares (straight to Vault); then only the new shares unseal' };
       const r = started(ctx, rekeyInit);
+      const nonce = ctx.output(rekeyUpdate)?.rekeyNonce ?? r.rekeyNonce;
       const s = await ctx.deps.vault.rekey.status(ctx.signal);
       const seal = await ctx.deps.vault.sys.sealStatus(ctx.signal);
       if (!s.started && seal.n === r.shares && seal.t === r.threshold) return { done: true, detail: `Vault's seal now takes ${seal.t} of ${seal.n} new shares`, output: { shares: seal.n, threshold: seal.t } };
-      if (s.started && s.nonce === r.rekeyNonce) {
+      if (s.started && s.nonce === nonce) {
         const v = await ctx.deps.vault.rekey.verifyStatus(ctx.signal);
         return { done: false, detail: `${v.progress} of ${v.t} new shares verified` };
       }
-      throw new FirebreakError('PRECONDITION_FAILED', `rekey ${r.rekeyNonce} is no longer in progress, and Vault's seal takes ${seal.t} of ${seal.n} shares, not the ${r.threshold} of ${r.shares} planned: it was cancelled before the verification completed, so the OLD shares are still valid. Start a new vault-breach run for the rekey`);
+      throw new FirebreakError('PRECONDITION_FAILED', `rekey ${nonce} is no longer in progress, and Vault's seal takes ${seal.t} of ${seal.n} shares, not the ${r.threshold} of ${r.shares} planned: it was cancelled before the verification completed, so the OLD shares are still valid. Start a new vault-breach run for the rekey`);
     },
     apply: async (ctx) => {
-      const r = started(ctx, rekeyInit);
+      const nonce = ctx.output(rekeyUpdate)?.rekeyNonce ?? started(ctx, rekeyInit).rekeyNonce;
       const v = await ctx.deps.vault.rekey.verifyStatus(ctx.signal);
-      throw new FirebreakError('PRECONDITION_FAILED', `rekey ${r.rekeyNonce} is not verified yet (${v.progress} of ${v.t} new shares): the new holders submit theirs with ${share(ctx, '<name>')}, then \`firebreak resume ${ctx.runId}\``);
+      throw new FirebreakError('PRECONDITION_FAILED', `rekey ${nonce} is not verified yet (${v.progress} of ${v.t} new shares): the new holders submit theirs with ${share(ctx, '<name>')}, then \`firebreak resume ${ctx.runId}\``);
     },
     verify: async (ctx) => {
       const r = started(ctx, rekeyInit);
