@@ -34,7 +34,6 @@ export function externalPostgres(raw: string): ExternalPostgres {
   return { host: u.hostname, port: u.port === '' ? 5432 : Number(u.port), database: decodeURIComponent(u.pathname.slice(1)) || 'postgres', adminUser: decodeURIComponent(u.username), adminPassword, adminPasswordRef: 'env:PGPASSWORD', sslmode };
 }
 
-/** Rehearses the chosen playbooks (every one with a drill by default) against a lab started for it; returns the exit code. */
 /** The lab Vault as the drill's key holders see it: the current shares (the same array: a verified rekey replaces them) and the holders' private keys. */
 export function vaultOfLab(lab: Lab): NonNullable<DrillLab['vault']> {
   return {
@@ -43,6 +42,7 @@ export function vaultOfLab(lab: Lab): NonNullable<DrillLab['vault']> {
   };
 }
 
+/** Rehearses the chosen playbooks (every one with a drill by default) against a lab started for it; returns the exit code. */
 export async function drill(c: CommandContext, playbookId: string | undefined, inputs: readonly string[], o: DrillOptions): Promise<number> {
   const { g, out } = c;
   const chosen = playbookId === undefined ? PLAYBOOK_DESCRIPTORS.filter((p) => p.drill !== undefined) : PLAYBOOK_DESCRIPTORS.filter((p) => p.id === playbookId);

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentArgv } from './lab-approle-agent.ts';
 import { str } from './vault-http.ts';
+import type { LabVaultCall } from './vault-layout.ts';
 
 /** A lab service that logs in with AppRole: its .env and the sink its agent writes the token to. */
 export interface LabAppRoleService {
@@ -21,9 +22,6 @@ export interface LabAppRoleServiceConfig {
   readonly restart: { readonly kind: 'command'; readonly argv: string[] };
   readonly loginTimeout: string;
 }
-
-/** A call to the lab Vault with its root token (vault-layout.ts). */
-export type LabVaultCall = (method: string, path: string, body?: unknown) => Promise<Record<string, unknown> | undefined>;
 
 /**
  * One service per AppRole role of the lab layout (`acme-app`…), as a platform

@@ -1,7 +1,6 @@
 import { Agent, fetch } from 'undici';
 import { str } from './vault-http.ts';
 import { startVaultSim, type VaultSim, type VaultSimOptions } from './vault-sim.ts';
-import type { LabVaultCall } from './lab-approle-services.ts';
 
 /**
  * The lab's standard Vault layout, shared by the vault-breach playbook's
@@ -29,6 +28,9 @@ async function callAs(sim: VaultSim, dispatcher: Agent | undefined, method: stri
   if (res.status >= 400) throw new Error(`lab Vault layout: ${method} ${path} answered ${res.status} ${text}`);
   return text === '' ? undefined : JSON.parse(text) as Record<string, unknown>;
 }
+
+/** A call to the lab Vault with its root token: the parsed body, undefined when empty; an error status throws. */
+export type LabVaultCall = (method: string, path: string, body?: unknown) => Promise<Record<string, unknown> | undefined>;
 
 /** Runs `fn` with calls to the lab Vault as root; `ca` (PEM) is the only CA trusted when it serves HTTPS. */
 export async function withLabVaultCalls<T>(sim: VaultSim, ca: string | undefined, fn: (call: LabVaultCall) => Promise<T>): Promise<T> {

@@ -1,11 +1,11 @@
 import { FirebreakError } from '../../lib/errors.ts';
 import { definePlaybook, type AnyStep, type StepDefinition } from '../../engine/playbook-types.ts';
-import { mapWithConcurrency } from '../../engine/rate-limit.ts';
 import { RoleKinds, type RoleKind, type VaultClient } from '../../connectors/vault/vault-client.ts';
 import { connectVault, UNSEALED, type VaultBreachDeps, type VaultCtx } from './vault-deps.ts';
 import { vaultBreachInput, type VaultBreachInput } from './vault-inputs.ts';
 import { rekeySteps } from './vault-rekey.ts';
 import { secretIdSteps } from './vault-secret-ids.ts';
+import { liveTokens } from './vault-tokens.ts';
 
 /**
  * Seed "Vault compromise" (002), in the order a Vault allows (docs/playbooks/vault-breach.md):
@@ -90,13 +90,8 @@ async function recordMount(v: VaultClient, path: string, m: { type: string; desc
 async function tokensUnder(v: VaultClient, prefixes: readonly string[], signal: AbortSignal): Promise<Map<string, number>> {
   const counts = new Map(prefixes.map((p) => [p, 0]));
   if (prefixes.length === 0) return counts;
-  const accessors = await v.auth.listAccessors(signal);
-  const looked = await mapWithConcurrency(accessors, 16, (a) => v.auth.lookupAccessor(a, signal));
-  for (const r of looked) {
-    if (r.status === 'rejected') throw r.reason;
-    const path = r.value?.path;
-    if (path === undefined) continue;
-    const p = prefixes.find((x) => path.startsWith(x));
+  for (const t of await liveTokens(v, signal)) {
+    const p = prefixes.find((x) => t.path.startsWith(x));
     if (p !== undefined) counts.set(p, (counts.get(p) ?? 0) + 1);
   }
   return counts;
@@ -315,14 +310,7 @@ async function rootTokensSince(ctx: Ctx): Promise<string[]> {
   const v = ctx.deps.vault;
   const since = Date.parse(recordOf(ctx).recordedAt) / 1000;
   const self = (await v.auth.lookupSelf(ctx.signal)).accessor;
-  const looked = await mapWithConcurrency(await v.auth.listAccessors(ctx.signal), 16, (a) => v.auth.lookupAccessor(a, ctx.signal));
-  const out: string[] = [];
-  for (const r of looked) {
-    if (r.status === 'rejected') throw r.reason;
-    const t = r.value;
-    if (t !== null && t.accessor !== self && t.policies.includes('root') && t.creationTime >= Math.floor(since)) out.push(t.accessor);
-  }
-  return out.sort();
+  return (await liveTokens(v, ctx.signal)).filter((t) => t.accessor !== self && t.policies.includes('root') && t.creationTime >= Math.floor(since)).map((t) => t.accessor).sort();
 }
 
 const revokeRootTokens = step<{ revoked: string[] }>({

@@ -11,8 +11,8 @@ import type { Executor } from '../../connectors/executor/executor-types.ts';
 import { restartService, type RestartSpec } from '../../connectors/restart/restart-service.ts';
 import type { VaultSettings } from '../../connectors/vault/vault-connector.ts';
 import { vaultReasonOf, type VaultClient } from '../../connectors/vault/vault-client.ts';
-import { mapWithConcurrency } from '../../engine/rate-limit.ts';
 import type { VaultBreachDeps, VaultBreachInput } from './vault-deps.ts';
+import { liveTokens } from './vault-tokens.ts';
 
 /**
  * Recovery's new AppRole secret_ids. Disabling an AppRole mount destroys every
@@ -91,14 +91,7 @@ async function tryLogin(v: VaultClient, s: AppRoleService, secretId: Secret, sig
 /** Live tokens the service got by logging in through its AppRole mount since `at` (accessors; never a token). */
 async function loginsSince(v: VaultClient, s: AppRoleService, at: Date, signal: AbortSignal): Promise<string[]> {
   const since = Math.floor(at.getTime() / 1000);
-  const looked = await mapWithConcurrency(await v.auth.listAccessors(signal), 16, (a) => v.auth.lookupAccessor(a, signal));
-  const out: string[] = [];
-  for (const r of looked) {
-    if (r.status === 'rejected') throw r.reason;
-    const t = r.value;
-    if (t !== null && t.path === `auth/${s.mount}login` && t.meta['role_name'] === s.role && t.creationTime >= since) out.push(t.accessor);
-  }
-  return out;
+  return (await liveTokens(v, signal)).filter((t) => t.path === `auth/${s.mount}login` && t.meta['role_name'] === s.role && t.creationTime >= since).map((t) => t.accessor);
 }
 
 async function readVaultCopy(v: VaultClient, s: AppRoleService, signal: AbortSignal): Promise<Secret | undefined> {
@@ -124,19 +117,22 @@ async function writeVaultCopy(v: VaultClient, s: AppRoleService, value: Secret, 
   }
 }
 
+/** The secret_id as the service's role holds it in Vault, or null (`secret-id/lookup`). */
+const lookup = (ctx: Ctx, v: Secret) => { const s = serviceOf(ctx); return ctx.deps.vault.auth.lookupSecretId(mountName(s), s.role, v, ctx.signal); };
+
 /** The staged rotation's adapter for one service's AppRole secret_id (the fan-out item is the service). */
 export const secretIdRotation: RotationAdapter<VaultBreachInput, VaultBreachDeps> = {
   id: 'secret-id', what: 'AppRole secret_id', system: 'vault',
-  ref: (ctx) => `vault-approle:${serviceOf(ctx).mount}${serviceOf(ctx).role}/${serviceOf(ctx).name}`,
+  ref: (ctx) => { const s = serviceOf(ctx); return `vault-approle:${s.mount}${s.role}/${s.name}`; },
   // Vault's own form (a UUID, 122 random bits from the CSPRNG): what services and tooling expect.
   generate: () => new Secret(randomUUID()),
   current: async (ctx) => {
     const s = serviceOf(ctx);
     return readEnvVariable(s.envExecutor, s.envFile, s.variable);
   },
-  isSet: async (ctx, v) => (await ctx.deps.vault.auth.lookupSecretId(mountName(serviceOf(ctx)), serviceOf(ctx).role, v, ctx.signal)) !== null,
-  setAt: async (ctx, v) => (await ctx.deps.vault.auth.lookupSecretId(mountName(serviceOf(ctx)), serviceOf(ctx).role, v, ctx.signal))?.creationTime,
-  set: async (ctx, v) => { await ctx.deps.vault.auth.writeCustomSecretId(mountName(serviceOf(ctx)), serviceOf(ctx).role, v, ctx.signal); },
+  isSet: async (ctx, v) => (await lookup(ctx, v)) !== null,
+  setAt: async (ctx, v) => (await lookup(ctx, v))?.creationTime,
+  set: async (ctx, v) => { const s = serviceOf(ctx); await ctx.deps.vault.auth.writeCustomSecretId(mountName(s), s.role, v, ctx.signal); },
   test: async (ctx, v, previous) => {
     const s = serviceOf(ctx);
     const fresh = await tryLogin(ctx.deps.vault, s, v, ctx.signal);
@@ -158,7 +154,7 @@ export const secretIdRotation: RotationAdapter<VaultBreachInput, VaultBreachDeps
     return { file: s.envFile, host: s.envExecutor.describe, backup: r.backup, ...(s.vaultPath === undefined ? {} : { vaultPath: `${s.vaultPath.path}#${s.vaultPath.key}` }) };
   },
   consumersUpdated: async (ctx, at) => (await loginsSince(ctx.deps.vault, serviceOf(ctx), at, ctx.signal)).length > 0,
-  restartConsumers: (ctx) => restartService(serviceOf(ctx).restart, serviceOf(ctx).restartExecutor, ctx.signal),
+  restartConsumers: (ctx) => { const s = serviceOf(ctx); return restartService(s.restart, s.restartExecutor, ctx.signal); },
   verify: async (ctx, _v, at) => {
     const s = serviceOf(ctx);
     const deadline = Date.now() + s.loginTimeoutMs;
