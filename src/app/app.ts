@@ -259,6 +259,17 @@ export class App {
     return { run, steps, planHash: plan.hash };
   }
 
+  /**
+   * Records, as the CURRENT stage of credential `ref`, what a person (or the drill in their place) saw happen outside
+   * the run's steps and what the system cannot show afterwards (the new unseal shares of a rekey took effect). Audited.
+   */
+  async labelCredential(req: { runRef: string; ref: string; fingerprint: string; actor: string; note: string }): Promise<void> {
+    checkIdentity(req.actor, 'the actor');
+    const run = this.run(req.runRef);
+    await this.#b.credentials.label(req.ref, 'CURRENT', req.fingerprint, run.id);
+    await this.#audit.record({ kind: 'credential.labelled', actor: req.actor, ...(run.incidentId === null ? {} : { incidentId: run.incidentId }), runId: run.id, data: { ref: req.ref, stage: 'CURRENT', fingerprint: req.fingerprint, note: req.note } });
+  }
+
   /** Closes an incident (after review). */
   async closeIncident(ref: string, actor: string, note?: string): Promise<Incident> {
     checkIdentity(actor, 'the actor');

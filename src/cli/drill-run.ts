@@ -150,6 +150,7 @@ async function startFollowed(app: App, req: StartRequest, tasks: ReturnType<type
         if (act === undefined || answered.has(step)) return;
         answered.add(step);
         void act(operator.lab, abort.signal)
+          .then(async (saw) => { if (saw !== undefined) await app.labelCredential({ runRef: started.runId, ref: saw.credential, fingerprint: saw.fingerprint, actor: 'drill-operator', note: saw.note }); })
           .then(() => app.approve({ runRef: started.runId, approver: 'drill-operator', decision: 'approve', step, note: 'the drill did this manual step against the lab' }))
           .catch(async (err: unknown) => { failure = err instanceof Error ? err : new Error(String(err)); await app.cancel(started.runId, 'drill-operator'); });
       });

@@ -6,7 +6,8 @@ import type { AppContext } from './cli-context.ts';
 import { approve, resume } from './run-actions.ts';
 import { checkExportTarget } from './export-file.ts';
 import { read } from 'read';
-import { isShareStep, SHARE_ROUNDS, submitShare, type ShareStep } from '../playbooks/vault-breach/vault-share.ts';
+import type { VaultClient } from '../connectors/vault/vault-client.ts';
+import { isShareStep, SHARE_ROUNDS, submitShare, UNSEAL_SHARES, verifiedMark, type ShareStep } from '../playbooks/vault-breach/vault-share.ts';
 import { plannedOf, type DeliveredShare, type RekeyShares, type RekeyStarted } from '../playbooks/vault-breach/vault-rekey.ts';
 
 export interface ShareOptions { readonly shareFd?: string; readonly resume: boolean }
@@ -51,6 +52,13 @@ async function readShare(step: ShareStep, fd: string | undefined): Promise<Secre
   return new Secret(lines[0] ?? '');
 }
 
+async function providerVault(c: AppContext): Promise<VaultClient> {
+  const p = c.app.settings.config;
+  const settings = p.loaded.config.provider?.vault;
+  if (settings === undefined) throw new FirebreakError('CONFIG_INVALID', 'provider.vault is not configured in firebreak.yaml');
+  return p.connect('vault', settings, 'provider.vault');
+}
+
 /** `firebreak vault share <run>`: one holder's share, to the round the run waits for. */
 export async function share(c: AppContext, runRef: string, o: ShareOptions): Promise<number> {
   const who = c.actor();
@@ -68,10 +76,7 @@ export async function share(c: AppContext, runRef: string, o: ShareOptions): Pro
   // The verification is of the rekey the quorum authorised (the run's first, or the new one it started after a cancel).
   const nonce = step === 'rekey-verify' ? outputOf<RekeyShares>(steps, 'rekey-update')?.rekeyNonce ?? started?.rekeyNonce : started?.rekeyNonce;
   const secret = await readShare(step, o.shareFd);
-  const p = c.app.settings.config;
-  const settings = p.loaded.config.provider?.vault;
-  if (settings === undefined) throw new FirebreakError('CONFIG_INVALID', 'provider.vault is not configured in firebreak.yaml');
-  const vault = await p.connect('vault', settings, 'provider.vault');
+  const vault = await providerVault(c);
   let result;
   try {
     result = await submitShare(vault, step, secret, nonce, AbortSignal.timeout(60_000), started === undefined ? undefined : plannedOf(started));
@@ -90,19 +95,62 @@ export async function share(c: AppContext, runRef: string, o: ShareOptions): Pro
   if (c.g.json && !result.complete) c.out.data({ runId, step, round: SHARE_ROUNDS[step], complete: false, progress: result.progress, threshold: result.threshold });
   else if (!c.g.json) c.out.line(`${SHARE_ROUNDS[step]}: ${result.detail}`);
   if (!result.complete) return 0;
-  if (waiting === undefined) {
+  // Vault reported the verification complete: recorded now, as nothing in Vault's API shows it afterwards.
+  if (step === 'rekey-verify' && nonce !== undefined) await c.app.labelCredential({ runRef: runId, ref: UNSEAL_SHARES, fingerprint: verifiedMark(nonce), actor: who, note: `${who}'s share completed the verification of rekey ${nonce}` });
+  return confirmRound(c, runId, step, waiting !== undefined, `${who}'s share completed the ${SHARE_ROUNDS[step]} round`, o.resume);
+}
+
+/** A round complete in Vault: the run's step confirmed (or, confirmed already, the run continued). */
+async function confirmRound(c: AppContext, runId: string, step: ShareStep, waiting: boolean, note: string, resumeRun: boolean): Promise<number> {
+  const who = c.actor();
+  if (!waiting) {
     // The step was confirmed already: the run goes on from it.
-    if (!o.resume) { c.out.line(`Round complete: continue the run with \`firebreak resume ${runId}\``); return 0; }
+    if (!resumeRun) { c.out.line(`Round complete: continue the run with \`firebreak resume ${runId}\``); return 0; }
     return resume(c, runId, { yes: false, detach: true });
   }
   try {
-    return await approve(c, runId, { step, reject: false, note: `${who}'s share completed the ${SHARE_ROUNDS[step]} round`, resume: o.resume });
+    return await approve(c, runId, { step, reject: false, note, resume: resumeRun });
   } catch (err) {
     if (err instanceof FirebreakError && err.code === 'APPROVAL_INVALID') {
       throw new FirebreakError('APPROVAL_INVALID', `the ${SHARE_ROUNDS[step]} round is complete in Vault, but step ${step} could not be confirmed as ${who}: ${err.message}. Someone else confirms it: \`firebreak approve ${runId} --step ${step}\``, { cause: err });
     }
     throw err;
   }
+}
+
+/**
+ * `firebreak vault verified <run> --nonce N`: the incident lead records that the new holders completed the run's
+ * verification outside Firebreak (`vault operator rekey -verify`), which Vault's API cannot show once it is over.
+ */
+export async function verified(c: AppContext, runRef: string, o: { nonce: string; resume: boolean }): Promise<number> {
+  const who = c.actor();
+  const { runId, steps } = await vaultRun(c, runRef);
+  const shares = outputOf<RekeyShares>(steps, 'rekey-update');
+  if (shares === undefined) throw new FirebreakError('CONFLICT', `run ${runId} has not reached the verification: the current key holders authorise the rekey first (\`firebreak vault share ${runId}\` at rekey-update). Nothing was recorded`);
+  if (steps.some((s) => s.kind === 'step' && s.stepId === 'rekey-verify' && s.status === 'completed')) throw new FirebreakError('CONFLICT', `run ${runId}: the rekey took effect already (step rekey-verify completed). Nothing was recorded`);
+  if (o.nonce.trim() !== shares.verificationNonce) {
+    throw new FirebreakError('INVALID_INPUT', `--nonce ${JSON.stringify(o.nonce)} is not the nonce of run ${runId}'s verification (of rekey ${shares.rekeyNonce}): give the one \`vault operator rekey -verify -status\` showed the new holders. Nothing was recorded`);
+  }
+  const vault = await providerVault(c);
+  try {
+    const s = await vault.rekey.status(AbortSignal.timeout(60_000));
+    if (s.started && s.nonce === shares.rekeyNonce) {
+      const v = await vault.rekey.verifyStatus(AbortSignal.timeout(60_000));
+      throw new FirebreakError('CONFLICT', `the verification of rekey ${s.nonce} is still in progress (${v.progress} of ${v.t} new shares): it has not completed. The new holders submit theirs with \`firebreak vault share ${runId} --as <name>\`. Nothing was recorded`);
+    }
+    if (s.started) throw new FirebreakError('CONFLICT', `Vault has a rekey in progress (nonce ${s.nonce}) that is not this run's: find out who started it before recording anything. Nothing was recorded`);
+    const seal = await vault.sys.sealStatus(AbortSignal.timeout(60_000));
+    const planned = outputOf<RekeyStarted>(steps, 'rekey-init');
+    if (planned !== undefined && (seal.n !== planned.shares || seal.t !== planned.threshold)) {
+      throw new FirebreakError('CONFLICT', `Vault's seal takes ${seal.t} of ${seal.n} shares, not the ${planned.threshold} of ${planned.shares} of this run's rekey: its verification did not complete (it was cancelled, and the OLD shares are still valid). Nothing was recorded`);
+    }
+  } finally {
+    await vault.close();
+  }
+  await c.app.labelCredential({ runRef: runId, ref: UNSEAL_SHARES, fingerprint: verifiedMark(shares.rekeyNonce), actor: who, note: `${who} states that the new holders completed verification ${shares.verificationNonce} of rekey ${shares.rekeyNonce} outside Firebreak` });
+  if (!c.g.json) c.out.line(`Recorded: the new shares of rekey ${shares.rekeyNonce} took effect (verification ${shares.verificationNonce} completed outside Firebreak), as stated by ${who}`);
+  const waiting = steps.some((s) => s.kind === 'signal' && s.status !== 'completed' && s.stepId === 'approve-rekey-verify');
+  return confirmRound(c, runId, 'rekey-verify', waiting, `${who} stated that the verification completed outside Firebreak`, o.resume);
 }
 
 /** `firebreak vault new-share <run>`: the holder's own new share, as Vault encrypted it to their key. */

@@ -32,10 +32,14 @@ export interface Drill {
   /**
    * Manual steps the drill performs in the people's place, by step id: what
    * they would do, against the lab (the Vault quorum unsealing). The drill
-   * then confirms the step as a person would (`firebreak approve --step`).
+   * then confirms the step as a person would (`firebreak approve --step`),
+   * after recording what they saw that the system cannot show afterwards.
    */
-  readonly manual?: Readonly<Record<string, (lab: DrillLab, signal: AbortSignal) => Promise<void>>>;
+  readonly manual?: Readonly<Record<string, (lab: DrillLab, signal: AbortSignal) => Promise<DrillSaw | undefined>>>;
 }
+
+/** What the people of a manual step saw happen, recorded as a credential's CURRENT stage (App.labelCredential). */
+export interface DrillSaw { readonly credential: string; readonly fingerprint: string; readonly note: string }
 
 /**
  * A phase of the seed's procedure that the playbook does not do yet: listed

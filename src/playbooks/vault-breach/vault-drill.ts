@@ -2,8 +2,8 @@ import { decrypt, readMessage, readPrivateKey } from 'openpgp';
 import { FirebreakError } from '../../lib/errors.ts';
 import { Secret } from '../../lib/secret.ts';
 import { createVaultClient, type VaultClient } from '../../connectors/vault/vault-client.ts';
-import type { DrillLab } from '../playbook-descriptor.ts';
-import { submitShare, type ShareStep } from './vault-share.ts';
+import type { DrillLab, DrillSaw } from '../playbook-descriptor.ts';
+import { submitShare, UNSEAL_SHARES, verifiedMark, type ShareStep } from './vault-share.ts';
 
 /**
  * What the key holders do in a drill, through the same code as
@@ -36,18 +36,21 @@ async function quorum(lab: DrillLab, step: ShareStep, shares: readonly string[],
   });
 }
 
-export async function unsealWithLabQuorum(lab: DrillLab, signal: AbortSignal): Promise<void> {
+export async function unsealWithLabQuorum(lab: DrillLab, signal: AbortSignal): Promise<undefined> {
   const v = labVault(lab);
   await quorum(lab, 'unseal-vault', v.unsealKeys.slice(0, v.threshold), undefined, signal);
+  return undefined;
 }
 
-export async function authoriseRekeyWithLabQuorum(lab: DrillLab, signal: AbortSignal): Promise<void> {
+export async function authoriseRekeyWithLabQuorum(lab: DrillLab, signal: AbortSignal): Promise<undefined> {
   const v = labVault(lab);
   const nonce = await withClient(lab, false, async (c) => (await c.rekey.status(signal)).nonce);
   await quorum(lab, 'rekey-update', v.unsealKeys.slice(0, v.threshold), nonce, signal);
+  return undefined;
 }
 
-export async function verifyRekeyAsNewHolders(lab: DrillLab, signal: AbortSignal): Promise<void> {
+/** The new holders verify their shares; what they saw Vault report (the rekey took effect) is recorded, as `firebreak vault share` does. */
+export async function verifyRekeyAsNewHolders(lab: DrillLab, signal: AbortSignal): Promise<DrillSaw> {
   const v = labVault(lab);
   const { nonce, backup } = await withClient(lab, true, async (c) => ({ nonce: (await c.rekey.status(signal)).nonce, backup: await c.rekey.backup(signal) }));
   if (backup === undefined) throw new FirebreakError('VERIFY_FAILED', 'the lab Vault holds no encrypted new shares');
@@ -64,4 +67,5 @@ export async function verifyRekeyAsNewHolders(lab: DrillLab, signal: AbortSignal
   await quorum(lab, 'rekey-verify', shares, nonce, signal);
   // From now on only the new shares unseal the lab Vault.
   v.unsealKeys.splice(0, v.unsealKeys.length, ...shares);
+  return { credential: UNSEAL_SHARES, fingerprint: verifiedMark(nonce), note: `the drill's new holders completed the verification of rekey ${nonce}` };
 }

@@ -3,7 +3,7 @@ import type { AnyStep, StepDefinition, StepRef } from '../../engine/playbook-typ
 import type { RekeyStatus } from '../../connectors/vault/vault-sys.ts';
 import { UNSEALED, type VaultBreachDeps, type VaultBreachInput, type VaultCtx } from './vault-deps.ts';
 import { armoredShare, type RekeyPlan } from './vault-holders.ts';
-import { isPlannedRekey, type PlannedRekey } from './vault-share.ts';
+import { isPlannedRekey, UNSEAL_SHARES, verifiedMark, type PlannedRekey } from './vault-share.ts';
 
 /**
  * The rekey ceremony of vault-breach (docs/playbooks/vault-breach.md): the
@@ -195,16 +195,10 @@ export function rekeySteps(recordAuth: StepRef<SealRecord>): AnyStep<VaultBreach
     },
     check: async (ctx) => {
       if (ctx.planning) return { done: false, detail: 'the new holders prove the threshold of their new shares (straight to Vault); then only the new shares unseal' };
-      const r = started(ctx, rekeyInit);
-      const nonce = ctx.output(rekeyUpdate)?.rekeyNonce ?? r.rekeyNonce;
-      const s = await ctx.deps.vault.rekey.status(ctx.signal);
-      const seal = await ctx.deps.vault.sys.sealStatus(ctx.signal);
-      if (!s.started && seal.n === r.shares && seal.t === r.threshold) return { done: true, detail: `Vault's seal now takes ${seal.t} of ${seal.n} new shares`, output: { shares: seal.n, threshold: seal.t } };
-      if (s.started && s.nonce === nonce) {
-        const v = await ctx.deps.vault.rekey.verifyStatus(ctx.signal);
-        return { done: false, detail: `${v.progress} of ${v.t} new shares verified` };
-      }
-      throw new FirebreakError('PRECONDITION_FAILED', `rekey ${nonce} is no longer in progress, and Vault's seal takes ${seal.t} of ${seal.n} shares, not the ${r.threshold} of ${r.shares} planned: it was cancelled before the verification completed, so the OLD shares are still valid. Start a new vault-breach run for the rekey`);
+      const got = await rekeyInForce(ctx);
+      if (got.inForce) return { done: true, detail: got.detail, output: { shares: got.shares, threshold: got.threshold } };
+      if (got.pending) return { done: false, detail: got.detail };
+      throw new FirebreakError('PRECONDITION_FAILED', got.detail);
     },
     apply: async (ctx) => {
       const nonce = ctx.output(rekeyUpdate)?.rekeyNonce ?? started(ctx, rekeyInit).rekeyNonce;
@@ -212,11 +206,44 @@ export function rekeySteps(recordAuth: StepRef<SealRecord>): AnyStep<VaultBreach
       throw new FirebreakError('PRECONDITION_FAILED', `rekey ${nonce} is not verified yet (${v.progress} of ${v.t} new shares): the new holders submit theirs with ${share(ctx, '<name>')}, then \`firebreak resume ${ctx.runId}\``);
     },
     verify: async (ctx) => {
-      const r = started(ctx, rekeyInit);
-      const seal = await ctx.deps.vault.sys.sealStatus(ctx.signal);
-      return seal.n === r.shares && seal.t === r.threshold ? { ok: true, detail: `seal-status: ${seal.t} of ${seal.n} shares` } : { ok: false, detail: `seal-status: ${seal.t} of ${seal.n} shares` };
+      const got = await rekeyInForce(ctx);
+      return { ok: got.inForce, detail: got.detail };
     },
   });
+
+  /**
+   * Whether the run's new shares are the ones Vault unseals with now. Vault shows it only when the seal's shares or
+   * threshold changed; when the plan keeps them, a verification cancelled after the quorum authorised the rekey looks
+   * the same as a completed one, and only the record of whoever saw Vault complete it ({@link UNSEAL_SHARES}) tells.
+   */
+  async function rekeyInForce(ctx: VaultCtx): Promise<{ inForce: true; shares: number; threshold: number; detail: string } | { inForce: false; pending: boolean; detail: string }> {
+    const r = started(ctx, rekeyInit);
+    const nonce = ctx.output(rekeyUpdate)?.rekeyNonce ?? r.rekeyNonce;
+    const s = await ctx.deps.vault.rekey.status(ctx.signal);
+    if (s.started && s.nonce === nonce) {
+      const v = await ctx.deps.vault.rekey.verifyStatus(ctx.signal);
+      return { inForce: false, pending: true, detail: `${v.progress} of ${v.t} new shares verified` };
+    }
+    const seal = await ctx.deps.vault.sys.sealStatus(ctx.signal);
+    const planned = seal.n === r.shares && seal.t === r.threshold;
+    const before = ctx.output(recordAuth)?.seal;
+    const sealNow = `${seal.t} of ${seal.n} shares`;
+    if ((await ctx.credentials.stages(UNSEAL_SHARES)).CURRENT === verifiedMark(nonce)) {
+      if (planned) return { inForce: true, shares: seal.n, threshold: seal.t, detail: `the verification of rekey ${nonce} completed (recorded when Vault reported it); Vault's seal takes ${sealNow}` };
+      return { inForce: false, pending: false, detail: `the verification of rekey ${nonce} was recorded as complete, but Vault's seal takes ${sealNow}, not the ${r.threshold} of ${r.shares} planned: someone rekeyed Vault since. Find out who before going on` };
+    }
+    if (planned && before !== undefined && (before.shares !== seal.n || before.threshold !== seal.t)) {
+      return { inForce: true, shares: seal.n, threshold: seal.t, detail: `Vault's seal now takes ${sealNow} (it took ${before.threshold} of ${before.shares} before the rekey)` };
+    }
+    const held = 'Nothing after this step ran: Vault\'s backup of the new shares is kept and the encryption key is not rotated';
+    if (planned) {
+      return {
+        inForce: false, pending: false,
+        detail: `rekey ${nonce} is no longer in progress, and Vault's seal takes ${sealNow} as it did before the rekey, so Vault cannot tell a completed verification from one cancelled after the quorum authorised it; Firebreak saw no share complete it (it sees those given with \`firebreak vault share\`). ${held}. If the new holders completed the verification with \`vault operator rekey -verify\`, the incident lead records it: \`firebreak vault verified ${ctx.runId} --nonce <the verification's nonce>\`. If it was cancelled, the OLD shares are still the valid ones: start a new vault-breach run for the rekey`,
+      };
+    }
+    return { inForce: false, pending: false, detail: `rekey ${nonce} is no longer in progress, and Vault's seal takes ${sealNow}, not the ${r.threshold} of ${r.shares} planned: it was cancelled before the verification completed, so the OLD shares are still valid. ${held}. Start a new vault-breach run for the rekey` };
+  }
 
   const dropBackup = step<{ deleted: boolean }>({
     id: 'drop-rekey-backup', title: 'Delete Vault\'s backup of the encrypted new shares', phase: 'eradication', system: 'vault', effect: 'mutate', idempotency: 'natural',

@@ -32,6 +32,16 @@ export function checkShareFormat(share: Secret): void {
   if (!hex && !b64) throw new FirebreakError('INVALID_INPUT', `the share is neither hex nor base64 of 16–33 bytes (${k.length} characters read): Vault would refuse it; check for a truncated paste or a stray character`);
 }
 
+/**
+ * Which rekey's shares are in force, as a credential's CURRENT stage: labelled `rekey:<nonce>` by whoever saw Vault
+ * complete that rekey's verification (`firebreak vault share`, the drill's holders, or the incident lead's
+ * `firebreak vault verified`). Vault's API cannot show it afterwards: a verification cancelled after the quorum
+ * authorised the rekey leaves the same backup, no rekey in progress and, when the plan keeps the seal's shares and
+ * threshold, the same seal-status as a completed one.
+ */
+export const UNSEAL_SHARES = 'vault-unseal-shares:provider';
+export const verifiedMark = (rekeyNonce: string): string => `rekey:${rekeyNonce}`;
+
 /** The rekey a run planned (rekey-init's output): the new holders' key fingerprints in order, the shares and the threshold. */
 export interface PlannedRekey { readonly shares: number; readonly threshold: number; readonly fingerprints: readonly string[] }
 
