@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=16
 // Firebreak's command line. Runs the TypeScript sources directly (Node 24 strips types).
 const [major] = process.versions.node.split('.').map(Number);
 if (major < 24) {
@@ -15,5 +15,7 @@ enableCompileCache(join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'),
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err) => { if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0); else throw err; });
 }
-const { main } = await import('../src/cli/main.ts');
+// The heap of a long run stays near what is live (src/lib/heap-tuning.ts).
+const [{ main }, { tuneHeap }] = await Promise.all([import('../src/cli/main.ts'), import('../src/lib/heap-tuning.ts')]);
+tuneHeap();
 process.exitCode = await main(process.argv.slice(2));

@@ -16,10 +16,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cliNodeFlags } from '../cli-node-flags.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' } } });
 const RUNS = Number(values.runs);
 const BIN = fileURLToPath(new URL('../../bin/firebreak.js', import.meta.url));
+// As its first line starts it (`firebreak …` on the PATH).
+const CLI = [...cliNodeFlags(), BIN];
 
 const COMMANDS: readonly (readonly string[])[] = [['--help'], ['playbooks'], ['runs'], ['incidents'], ['audit', 'tail']];
 /** What the ratio is held to (issue 9): the commands that open nothing. */
@@ -55,19 +58,19 @@ function seriesEnv(cache: string | undefined): NodeJS.ProcessEnv {
 /** Medians (ms) of `node -e 0` and of every command, in interleaved rounds. */
 function series(env: NodeJS.ProcessEnv, warm: boolean): { baseline: number; commands: number[] } {
   // An unmeasured call of each warms what the series is about (the compile cache, the page cache) and creates the store.
-  if (warm) for (const c of COMMANDS) timed([BIN, ...c], env);
+  if (warm) for (const c of COMMANDS) timed([...CLI, ...c], env);
   const base: number[] = [];
   const per: number[][] = COMMANDS.map(() => []);
   for (let i = 0; i < RUNS; i++) {
     base.push(timed(['-e', '0'], env));
-    COMMANDS.forEach((c, j) => { per[j]?.push(timed([BIN, ...c], env)); });
+    COMMANDS.forEach((c, j) => { per[j]?.push(timed([...CLI, ...c], env)); });
   }
   return { baseline: median(base), commands: per.map(median) };
 }
 
 try {
-  timed([BIN, 'init'], seriesEnv(undefined));
-  timed([BIN, 'runs'], seriesEnv(undefined));
+  timed([...CLI, 'init'], seriesEnv(undefined));
+  timed([...CLI, 'runs'], seriesEnv(undefined));
   const cached = series(seriesEnv(join(dir, 'compile-cache')), true);
   const uncached = series(seriesEnv(undefined), false);
   const ms = (x: number) => `${Math.round(x)} ms`.padStart(7);

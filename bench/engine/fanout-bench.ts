@@ -3,7 +3,11 @@
 // 1,000, 10,000 and 100,000 items, each in a fresh process, against the raw
 // durable commit rate of the same disk measured in the same run.
 //
-//   node bench/engine/fanout-bench.ts [--sizes 1000,10000,100000] [--concurrency 64]
+// Each child runs with the V8 flags the CLI runs with (the first line of
+// bin/firebreak.js) and its heap tuning (src/lib/heap-tuning.ts), as a
+// `firebreak run` would; `--v8-defaults` without either.
+//
+//   node bench/engine/fanout-bench.ts [--sizes 1000,10000,100000] [--concurrency 64] [--v8-defaults]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,11 +24,15 @@ import { silentLogger } from '../../src/lib/log.ts';
 import { createSealer } from '../../src/lib/sealer.ts';
 import { openDatabase } from '../../src/store/sqlite-db.ts';
 import { timeRawCommits } from './raw-commits.ts';
+import { cliNodeFlags } from '../cli-node-flags.ts';
+import { tuneHeap } from '../../src/lib/heap-tuning.ts';
 
 const { values } = parseArgs({ options: {
   sizes: { type: 'string', default: '1000,10000,100000' },
   concurrency: { type: 'string', default: '64' },
   child: { type: 'string' },
+  tuned: { type: 'boolean', default: false },
+  'v8-defaults': { type: 'boolean', default: false },
 } });
 const concurrency = Number(values.concurrency);
 
@@ -32,6 +40,7 @@ interface ChildFigures { readonly items: number; readonly ms: number; readonly m
 
 /** One fan-out of `n` items in this process; prints its figures as JSON. */
 async function child(n: number): Promise<void> {
+  if (values.tuned) tuneHeap();
   const dir = mkdtempSync(join(tmpdir(), 'fb-fanout-'));
   try {
     const db = openDatabase(join(dir, 'journal.db'));
@@ -82,8 +91,9 @@ if (values.child !== undefined) {
 } else {
   const sizes = values.sizes.split(',').map(Number);
   const rawBefore = rawCommitsPerSec();
+  const flags = values['v8-defaults'] ? [] : cliNodeFlags();
   const figures = sizes.map((n) => {
-    const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--child', String(n), '--concurrency', String(concurrency)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const r = spawnSync(process.execPath, [...flags, '--expose-gc', fileURLToPath(import.meta.url), '--child', String(n), '--concurrency', String(concurrency), ...(flags.length === 0 ? [] : ['--tuned'])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
     if (r.status !== 0) throw new Error(`the fan-out of ${n} items failed (exit ${r.status})`);
     return JSON.parse(r.stdout) as ChildFigures;
   });
@@ -92,6 +102,7 @@ if (values.child !== undefined) {
   const first = figures[0] as ChildFigures;
   const last = figures[figures.length - 1] as ChildFigures;
   console.log(`fan-out (embedded SQLite, WAL, synchronous=FULL, journal + audit), concurrency ${concurrency}, 0 ms per item`);
+  console.log(`  node flags: ${flags.length === 0 ? 'none (V8\'s defaults)' : `${flags.join(' ')} and the CLI's heap tuning (bin/firebreak.js)`}`);
   console.log(`  baseline raw commits:  ${raw.toFixed(0)} commits/s (one INSERT per durable transaction, before and after)`);
   for (const f of figures) {
     console.log(`  ${String(f.items).padStart(7)} items: ${rate(f).toFixed(0).padStart(6)} items/s = ${(rate(f) / raw).toFixed(2)}× raw commit rate; peak RSS ${f.maxRssMiB.toFixed(0)} MiB (young generation up to ${f.youngMiB.toFixed(0)} MiB); live heap after the run ${f.liveMiB.toFixed(1)} MiB`);
