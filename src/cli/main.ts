@@ -7,6 +7,7 @@ import { registerAdminCommands } from './commands-admin.ts';
 import { registerDrillCommand } from './commands-drill.ts';
 import { registerLabCommand } from './commands-lab.ts';
 import { registerVaultCommands } from './commands-vault.ts';
+import { registerAssessCommands } from './commands-assess.ts';
 import { checkIdentity } from '../lib/identity.ts';
 import { refuseMissingValues } from './playbook-args.ts';
 import { PLAYBOOK_DESCRIPTORS } from '../playbooks/playbook-list.ts';
@@ -60,6 +61,7 @@ Environment: FIREBREAK_CONFIG, FIREBREAK_USER, FIREBREAK_JOURNAL_KEY (base64, 32
   registerDrillCommand(program);
   registerLabCommand(program);
   registerVaultCommands(program);
+  registerAssessCommands(program);
   // An identity given but unusable is refused by every command, not only by those that record it.
   program.hook('preAction', (_p, action) => {
     const as = action.optsWithGlobals<{ as?: string }>().as;

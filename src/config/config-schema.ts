@@ -26,6 +26,18 @@ export const tenantSchema = z.strictObject({
 
 export const providerSchema = z.strictObject(stackShape('provider')).describe('The provider stack.');
 
+/** `firebreak assess vault-audit` and the vault-breach assessment (docs/assess.md). */
+export const vaultAuditSchema = z.strictObject({
+  logs: z.array(z.string().min(1)).default([]).describe('The audit log files the vault-breach assessment reads (the file audit device\'s file_path, rotated .gz files too), relative to this file.'),
+  window: duration.default('24h').describe('How far back the vault-breach assessment looks.'),
+  tenantPaths: z.array(z.string().regex(/^[^{}]*\{tenant\}[^{}]*$/, 'must name {tenant} exactly once (e.g. secret/data/tenants/{tenant}/*)')).default(['secret/data/tenants/{tenant}/*', 'secret/metadata/tenants/{tenant}/*', 'api_keys/{tenant}/*'])
+    .describe('Where a tenant\'s secrets are, on the full path: {tenant} is one segment, a trailing * any rest.'),
+  testTenants: z.array(z.string().min(1)).default([]).describe('Tenants never counted as affected (besides tenants with test: true).'),
+  widespreadAbove: z.number().int().min(0).default(10).describe('More affected tenants than this: the breach is widespread.'),
+  allowedNetworks: z.array(z.string().min(1)).default([]).describe('Networks (CIDR) requests may come from; a request from elsewhere is suspicious. Empty: not checked.'),
+  kvMounts: z.array(z.string().regex(/^[^/].*\/$/, 'must be a mount path ending in / (e.g. secret/)')).default([]).describe('KV mounts; empty: taken from the entries (mount_type, mount_point) and the paths.'),
+});
+
 export const configSchema = z.strictObject({
   version: z.literal(1, { error: (iss) => (iss.input === undefined ? 'is required' : 'must be 1 (the only format version)') }).describe('Format version of this file.'),
   lab: z.boolean().default(false).describe('A lab configuration (written by `firebreak drill`): inline credentials and plain http allowed. Honoured only together with labConfigFile.'),
@@ -49,6 +61,7 @@ export const configSchema = z.strictObject({
   provider: providerSchema.optional(),
   tenants: z.record(id('tenant id'), tenantSchema).default({}),
   rto: z.record(z.string(), z.partialRecord(z.enum(Phases), duration)).default({}).describe('Per playbook, per phase RTO targets overriding the playbook\'s defaults.'),
+  assess: z.strictObject({ vaultAudit: vaultAuditSchema.default(vaultAuditSchema.parse({})) }).default({ vaultAudit: vaultAuditSchema.parse({}) }).describe('Breach assessment from audit logs (docs/assess.md).'),
 });
 
 export type FirebreakConfig = z.infer<typeof configSchema>;

@@ -1,0 +1,73 @@
+import { existsSync } from 'node:fs';
+import type { CommandContext } from './cli-context.ts';
+import type { Out } from './output.ts';
+import { loadConfig } from '../config/config-load.ts';
+import { assessVaultAudit } from '../assess/vault-audit.ts';
+import { assessOptions } from '../assess/vault-audit-options.ts';
+import type { Assessment } from '../assess/vault-audit-types.ts';
+
+export interface AssessCliOptions {
+  readonly log?: string[];
+  readonly since?: string;
+  readonly until?: string;
+  readonly all?: boolean;
+  readonly allow?: string[];
+  readonly tenantPath?: string[];
+  readonly testTenant?: string[];
+  readonly widespreadAbove?: string;
+  readonly kvMount?: string[];
+}
+
+const n = (x: number): string => x.toLocaleString('en-US');
+const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
+
+/** `firebreak assess vault-audit`: the assessment of the given logs, as a summary or `--json`. */
+export async function assessVaultAuditCommand(c: CommandContext, o: AssessCliOptions): Promise<number> {
+  // The configuration is optional: without one the defaults apply (docs/assess.md).
+  const config = existsSync(c.g.config) ? loadConfig(c.g.config) : undefined;
+  const { files, options } = assessOptions(config, {
+    ...(o.log === undefined ? {} : { logs: o.log }), ...(o.since === undefined ? {} : { since: o.since }), ...(o.until === undefined ? {} : { until: o.until }),
+    ...(o.all === undefined ? {} : { all: o.all }), ...(o.allow === undefined ? {} : { allow: o.allow }), ...(o.tenantPath === undefined ? {} : { tenantPaths: o.tenantPath }),
+    ...(o.testTenant === undefined ? {} : { testTenants: o.testTenant }), ...(o.widespreadAbove === undefined ? {} : { widespreadAbove: o.widespreadAbove }),
+    ...(o.kvMount === undefined ? {} : { kvMounts: o.kvMount }),
+  }, Date.now());
+  const progress = !c.g.json && process.stderr.isTTY;
+  const result = await assessVaultAudit(files, options, progress ? (p) => { c.out.err(`read ${p.file}: ${n(p.lines)} lines, ${mb(p.bytes)}`); } : undefined);
+  if (c.g.json) c.out.data(result);
+  else printAssessment(c.out, result);
+  return 0;
+}
+
+function printAssessment(out: Out, r: Assessment): void {
+  const i = r.input;
+  out.line(out.style('bold', 'Vault audit assessment'));
+  out.line(`Window: ${r.window.since ?? 'the beginning'} to ${r.window.until ?? 'the end'} of the logs`);
+  out.line(`Read: ${i.files.length} file${i.files.length === 1 ? '' : 's'}, ${n(i.lines)} lines, ${mb(i.files.reduce((s, f) => s + f.bytes, 0))}; ${n(i.entries.request)} request and ${n(i.entries.response)} response entries${Object.keys(i.otherTypes).length === 0 ? '' : `, other types skipped: ${Object.entries(i.otherTypes).map(([t, k]) => `${t} ${n(k)}`).join(', ')}`}`);
+  out.line(`Operations: ${n(i.operations.all)} (a request and its response once; ${n(i.operations.requestOnly)} without a response, ${n(i.operations.withoutId)} without a request id), ${n(i.operations.inWindow)} in the window`);
+  if (i.problems.total > 0) {
+    out.line(out.style('yellow', `Problems: ${n(i.problems.total)} line(s) not read (${Object.entries(i.problems.byKind).map(([k, v]) => `${k} ${n(v)}`).join(', ')})`));
+    for (const p of i.problems.first.slice(0, 10)) out.line(`  ${p.file}:${p.line}: ${p.problem}: ${p.detail}`);
+    if (i.problems.total > 10) out.line(`  … and ${n(i.problems.total - 10)} more (--json lists the first 100)`);
+  }
+  out.line();
+  const s = r.suspicious;
+  out.line(out.style('bold', `Suspicious operations: ${n(s.total)}`));
+  const kinds = Object.entries(s.byKind).filter(([, v]) => v > 0);
+  if (kinds.length > 0) out.line(`  ${kinds.map(([k, v]) => `${k} ${n(v)}`).join(' · ')}`);
+  if (!s.allowListChecked) out.line('  remote addresses not checked: no allow-list (--allow CIDR or assess.vaultAudit.allowedNetworks)');
+  if (s.events.length > 0) {
+    out.table(['TIME', 'WHERE', 'KIND', 'OPERATION', 'PATH', 'REMOTE'], s.events.slice(0, 20).map((e) => [e.time, `${e.file.split('/').at(-1) ?? e.file}:${e.line}`, e.kinds.join(','), e.operation, e.path, e.remoteAddress ?? '']));
+    if (s.events.length > 20) out.line(`  … and ${n(s.total - 20)} more (--json lists them)`);
+  }
+  out.line();
+  const sr = r.secretsRead;
+  out.line(out.style('bold', `Secrets read: ${n(sr.reads)} read(s), ${n(sr.lists)} list(s), ${n(sr.distinctPaths)} distinct path(s)`));
+  const top = [...sr.paths].sort((a, b) => b.reads + b.lists - (a.reads + a.lists)).slice(0, 15);
+  if (top.length > 0) out.table(['PATH', 'READS', 'LISTS'], top.map((p) => [p.path, n(p.reads), n(p.lists)]));
+  out.line();
+  const t = r.tenants;
+  out.line(out.style('bold', `Affected tenants: ${n(t.affected.length)}, scope ${t.scope}${t.scope === 'none' ? '' : ` (widespread above ${t.threshold})`}`));
+  if (t.affected.length > 0) out.table(['TENANT', 'READS', 'LISTS', 'PATHS'], t.affected.map((a) => [a.tenant, n(a.reads), n(a.lists), n(a.paths)]));
+  if (t.excludedTest.length > 0) out.line(`  test tenants excluded: ${t.excludedTest.join(', ')}`);
+  out.line(`  tenant paths: ${t.patterns.join(', ')}`);
+}
