@@ -23,8 +23,8 @@ const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
 
 /** `firebreak assess vault-audit`: the assessment of the given logs, as a summary or `--json`. */
 export async function assessVaultAuditCommand(c: CommandContext, o: AssessCliOptions): Promise<number> {
-  // The configuration is optional: without one the defaults apply (docs/assess.md).
-  const config = existsSync(c.g.config) ? loadConfig(c.g.config) : undefined;
+  // The configuration is optional: without one the defaults apply (docs/assess.md). One named (--config, $FIREBREAK_CONFIG) must exist.
+  const config = existsSync(c.g.config) || c.g.config !== 'firebreak.yaml' ? loadConfig(c.g.config) : undefined;
   const { files, options } = assessOptions(config, {
     ...(o.log === undefined ? {} : { logs: o.log }), ...(o.since === undefined ? {} : { since: o.since }), ...(o.until === undefined ? {} : { until: o.until }),
     ...(o.all === undefined ? {} : { all: o.all }), ...(o.allow === undefined ? {} : { allow: o.allow }), ...(o.tenantPath === undefined ? {} : { tenantPaths: o.tenantPath }),
