@@ -1,5 +1,8 @@
 import { existsSync } from 'node:fs';
-import type { CommandContext } from './cli-context.ts';
+import { createHmac } from 'node:crypto';
+import { FirebreakError } from '../lib/errors.ts';
+import { readHidden } from './hidden-input.ts';
+import { withApp, type CommandContext } from './cli-context.ts';
 import type { Out } from './output.ts';
 import { loadConfig } from '../config/config-load.ts';
 import { assessVaultAudit } from '../assess/vault-audit.ts';
@@ -16,6 +19,11 @@ export interface AssessCliOptions {
   readonly testTenant?: string[];
   readonly widespreadAbove?: string;
   readonly kvMount?: string[];
+  readonly findToken?: boolean;
+  readonly findValue?: boolean;
+  readonly findFd?: string;
+  readonly auditDevice: string;
+  readonly saltFd?: string;
 }
 
 const n = (x: number): string => x.toLocaleString('en-US');
@@ -31,14 +39,49 @@ export async function assessVaultAuditCommand(c: CommandContext, o: AssessCliOpt
     ...(o.testTenant === undefined ? {} : { testTenants: o.testTenant }), ...(o.widespreadAbove === undefined ? {} : { widespreadAbove: o.widespreadAbove }),
     ...(o.kvMount === undefined ? {} : { kvMounts: o.kvMount }),
   }, Date.now());
+  const find = await findHashes(c, o, config !== undefined);
   const progress = !c.g.json && process.stderr.isTTY;
-  const result = await assessVaultAudit(files, options, progress ? (p) => { c.out.err(`read ${p.file}: ${n(p.lines)} lines, ${mb(p.bytes)}`); } : undefined);
+  const result = await assessVaultAudit(files, { ...options, ...(find === undefined ? {} : { find: [find] }) }, progress ? (p) => { c.out.err(`read ${p.file}: ${n(p.lines)} lines, ${mb(p.bytes)}`); } : undefined);
   if (c.g.json) c.out.data(result);
-  else printAssessment(c.out, result);
+  else printAssessment(c.out, result, find?.label);
   return 0;
 }
 
-function printAssessment(out: Out, r: Assessment): void {
+/**
+ * `--find-token` / `--find-value`: the secret typed hidden (or from --find-fd), and the HMAC the audit device writes for
+ * it: Vault's own (`sys/audit-hash/<device>`, through provider.vault) or, with --salt-fd, computed here. The plain value
+ * is looked for too (a device with log_raw writes it as is); neither is ever printed.
+ */
+async function findHashes(c: CommandContext, o: AssessCliOptions, configured: boolean): Promise<{ label: string; hashes: string[] } | undefined> {
+  if (o.findToken !== true && o.findValue !== true) {
+    if (o.findFd !== undefined || o.saltFd !== undefined) throw new FirebreakError('USAGE', '--find-fd and --salt-fd go with --find-token or --find-value');
+    return undefined;
+  }
+  if (o.findToken === true && o.findValue === true) throw new FirebreakError('USAGE', '--find-token and --find-value: one at a time');
+  const what = o.findToken === true ? 'token' : 'value';
+  if (o.saltFd === undefined && !configured) throw new FirebreakError('USAGE', `--find-${what}: the HMAC comes from Vault (provider.vault in firebreak.yaml, none here) or from the device's salt (--salt-fd N)`);
+  const secret = await readHidden({ prompt: `The leaked ${what} to look for (input hidden): `, fd: o.findFd, fdFlag: '--find-fd', what });
+  let hash: string;
+  if (o.saltFd !== undefined) {
+    const salt = await readHidden({ prompt: '', fd: o.saltFd, fdFlag: '--salt-fd', what: 'salt' });
+    hash = `hmac-sha256:${createHmac('sha256', salt.reveal()).update(secret.reveal()).digest('hex')}`;
+  } else {
+    hash = await withApp(c.g, async (app) => {
+      const p = app.settings.config;
+      const settings = p.loaded.config.provider?.vault;
+      if (settings === undefined) throw new FirebreakError('CONFIG_INVALID', `--find-${what}: provider.vault is not configured in firebreak.yaml, so Vault cannot compute the HMAC: give the device's salt with --salt-fd N instead`);
+      const vault = await p.connect('vault', settings, 'provider.vault');
+      try {
+        return await vault.sys.auditHash(o.auditDevice, secret, AbortSignal.timeout(30_000));
+      } finally {
+        await vault.close();
+      }
+    }, { playbooks: false });
+  }
+  return { label: what, hashes: [hash, secret.reveal()] };
+}
+
+function printAssessment(out: Out, r: Assessment, looked: string | undefined): void {
   const i = r.input;
   out.line(out.style('bold', 'Vault audit assessment'));
   out.line(`Window: ${r.window.since ?? 'the beginning'} to ${r.window.until ?? 'the end'} of the logs`);
@@ -70,4 +113,10 @@ function printAssessment(out: Out, r: Assessment): void {
   if (t.affected.length > 0) out.table(['TENANT', 'READS', 'LISTS', 'PATHS'], t.affected.map((a) => [a.tenant, n(a.reads), n(a.lists), n(a.paths)]));
   if (t.excludedTest.length > 0) out.line(`  test tenants excluded: ${t.excludedTest.join(', ')}`);
   out.line(`  tenant paths: ${t.patterns.join(', ')}`);
+  if (r.matches !== undefined) {
+    out.line();
+    out.line(out.style('bold', `Lines that used the ${looked ?? 'value'} looked for: ${n(r.matches.length)}`));
+    if (r.matches.length > 0) out.table(['TIME', 'WHERE', 'TYPE', 'PATH', 'FIELD'], r.matches.slice(0, 50).map((m) => [m.time, `${m.file.split('/').at(-1) ?? m.file}:${m.line}`, m.type, m.path, m.field]));
+    if (r.matches.length > 50) out.line(`  … and ${n(r.matches.length - 50)} more (--json lists them)`);
+  }
 }

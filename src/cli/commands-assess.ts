@@ -19,6 +19,11 @@ export function registerAssessCommands(program: Command): void {
     .option('--test-tenant <id>', 'a tenant never counted as affected (repeat; adds to the configured ones)', collect)
     .option('--widespread-above <n>', 'more affected tenants than this: widespread (default 10)')
     .option('--kv-mount <mount>', 'a KV mount, e.g. secret/ (repeat; default: from the entries and the paths)', collect)
+    .option('--find-token', 'also list every line that used a leaked token: typed hidden at the terminal (or --find-fd), hashed as the audit device hashes it')
+    .option('--find-value', 'also list every line that carried a leaked value (a password, a secret_id): typed hidden, or --find-fd')
+    .option('--find-fd <n>', 'read the token or value to find from this file descriptor (one line) instead of the terminal')
+    .option('--audit-device <path>', 'the audit device whose HMAC to compute, through provider.vault (sys/audit-hash/<path>)', 'file')
+    .option('--salt-fd <n>', 'compute the HMAC here with the audit device\'s salt read from this file descriptor, instead of asking Vault')
     .addHelpText('after', `
 A request entry and its response entry (the same request.id) are one operation, counted once: the
 response, which carries the outcome. Lines that are not JSON, not UTF-8 or cut off are counted and
@@ -29,6 +34,7 @@ What each figure means, and how each Vault version writes it: docs/assess.md.
 Examples:
   firebreak assess vault-audit --log /var/log/vault/audit.log --log /var/log/vault/audit.log.1.gz
   firebreak assess vault-audit --log audit.log --since 2026-12-01T00:00:00Z --until 2026-12-02T00:00:00Z
-  firebreak assess vault-audit --log audit.log --since 7d --allow 10.0.0.0/8 --json`)
+  firebreak assess vault-audit --log audit.log --since 7d --allow 10.0.0.0/8 --json
+  firebreak assess vault-audit --log audit.log --all --find-token          # the token is typed, never an argument`)
     .action(action(async (c, o: AssessCliOptions) => (await import('./assess-actions.ts')).assessVaultAuditCommand(c, o)));
 }

@@ -1,11 +1,10 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { FirebreakError } from '../lib/errors.ts';
-import { Secret } from '../lib/secret.ts';
 import type { StepRecord } from '../engine/runtime-types.ts';
 import type { AppContext } from './cli-context.ts';
 import { approve, resume } from './run-actions.ts';
 import { checkExportTarget } from './export-file.ts';
-import { read } from 'read';
+import { readHidden } from './hidden-input.ts';
 import type { VaultClient } from '../connectors/vault/vault-client.ts';
 import { isShareStep, SHARE_ROUNDS, submitShare, UNSEAL_SHARES, verifiedMark, type ShareStep } from '../playbooks/vault-breach/vault-share.ts';
 import { plannedOf, type DeliveredShare, type RekeyShares, type RekeyStarted } from '../playbooks/vault-breach/vault-rekey.ts';
@@ -30,28 +29,6 @@ const PROMPTS: Record<ShareStep, string> = {
   'rekey-verify': 'Your NEW share, decrypted (input hidden): ',
 };
 
-/** The share from `--share-fd` (one line), else typed at the terminal without echo; never from the command line. */
-async function readShare(step: ShareStep, fd: string | undefined): Promise<Secret> {
-  let text: string;
-  if (fd !== undefined) {
-    if (!/^\d{1,4}$/.test(fd)) throw new FirebreakError('USAGE', `--share-fd ${JSON.stringify(fd)}: must be a file descriptor number (0 for standard input)`);
-    try {
-      text = readFileSync(Number(fd), 'utf8');
-    } catch (err) {
-      throw new FirebreakError('USAGE', `--share-fd ${fd}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'}): open it in the shell, e.g. \`3<share-file\``, { cause: err });
-    }
-  } else {
-    if (!process.stdin.isTTY) throw new FirebreakError('USAGE', 'no terminal to type the share at: give it on a file descriptor (--share-fd 0 for standard input)');
-    // Not echoed (nor replaced by stars: the length is not shown either); Ctrl-C abandons.
-    text = await read({ prompt: PROMPTS[step], silent: true, replace: '', input: process.stdin, output: process.stderr }).catch((err: unknown) => {
-      throw new FirebreakError('CANCELLED', 'nothing was submitted (the prompt was abandoned)', { cause: err });
-    });
-  }
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
-  if (lines.length !== 1) throw new FirebreakError('INVALID_INPUT', lines.length === 0 ? 'no share was given' : `${lines.length} lines were given: one share per submission`);
-  return new Secret(lines[0] ?? '');
-}
-
 async function providerVault(c: AppContext): Promise<VaultClient> {
   const p = c.app.settings.config;
   const settings = p.loaded.config.provider?.vault;
@@ -75,7 +52,7 @@ export async function share(c: AppContext, runRef: string, o: ShareOptions): Pro
   const started = outputOf<RekeyStarted>(steps, 'rekey-init');
   // The verification is of the rekey the quorum authorised (the run's first, or the new one it started after a cancel).
   const nonce = step === 'rekey-verify' ? outputOf<RekeyShares>(steps, 'rekey-update')?.rekeyNonce ?? started?.rekeyNonce : started?.rekeyNonce;
-  const secret = await readShare(step, o.shareFd);
+  const secret = await readHidden({ prompt: PROMPTS[step], fd: o.shareFd, fdFlag: '--share-fd', what: 'share' });
   const vault = await providerVault(c);
   let result;
   try {

@@ -4,6 +4,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../e2e/cli-helpers.ts';
@@ -104,4 +105,22 @@ test('assess vault-audit refuses bad arguments, naming them, before reading anyt
   const named = await run(['--config', join(dir, 'nope.yaml'), 'assess', 'vault-audit', '--log', log], { cwd: dir });
   assert.equal(named.code, 3, named.stderr);
   assert.match(named.stderr, /nope\.yaml does not exist/);
+});
+
+test('assess vault-audit --find-token: every line that used the leaked token, by the HMAC the device writes (salt given on a descriptor); the token is never printed', async (t) => {
+  const salt = 'a-device-salt';
+  const token = 'hvs.CAESILeakedTokenForTheTest';
+  const hmac = `hmac-sha256:${createHmac('sha256', salt).update(token).digest('hex')}`;
+  const [q, r] = pair({ path: 'secret/data/tenants/acme/db' });
+  const used = (line: string) => line.replaceAll(HMAC(1), hmac); // client_token in auth and request
+  const { dir, log } = logIn(t, [...pair({ path: 'secret/data/other' }), used(q), used(r)]);
+  writeFileSync(join(dir, 'salt'), `${salt}\n`);
+  const res = await run(['assess', 'vault-audit', '--log', log, '--all', '--find-token', '--find-fd', '0', '--salt-fd', '3', '--json'], { cwd: dir, input: `${token}\n`, fd3: join(dir, 'salt') });
+  assert.equal(res.code, 0, res.stderr);
+  const a = JSON.parse(res.stdout) as Assessment;
+  assert.deepEqual(a.matches?.map((m) => [m.line, m.type, m.field]), [[3, 'request', '/auth/client_token'], [3, 'request', '/request/client_token'], [4, 'response', '/auth/client_token'], [4, 'response', '/request/client_token']]);
+  assert.ok(!res.stdout.includes(token) && !res.stderr.includes(token), 'the token is never printed');
+  const refused = await run(['assess', 'vault-audit', '--log', log, '--all', '--find-token', '--find-fd', '0'], { cwd: dir, input: `${token}\n` });
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /--find-token: the HMAC comes from Vault \(provider\.vault in firebreak\.yaml, none here\) or from the device's salt \(--salt-fd N\)/);
 });

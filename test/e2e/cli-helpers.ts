@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -10,11 +10,22 @@ export const BIN = join(repoRoot, 'bin', 'firebreak.js');
 
 export interface CliResult { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
+export interface CliOptions {
+  readonly env?: Record<string, string>;
+  readonly cwd?: string;
+  readonly input?: string;
+  /** File descriptor 3 opened on this file (read only), as `3<file` in a shell. */
+  readonly fd3?: string;
+}
+
 /** Runs the real CLI in a child process (no TTY, NO_COLOR). */
-export function cli(args: string[], options: { env?: Record<string, string>; cwd?: string; input?: string } = {}): { child: ChildProcess; done: Promise<CliResult> } {
+export function cli(args: string[], options: CliOptions = {}): { child: ChildProcess; done: Promise<CliResult> } {
+  const fd3 = options.fd3 === undefined ? undefined : openSync(options.fd3, 'r');
   const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: options.cwd ?? repoRoot, env: { ...process.env, NO_COLOR: '1', FIREBREAK_USER: 'alice', ...options.env }, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    cwd: options.cwd ?? repoRoot, env: { ...process.env, NO_COLOR: '1', FIREBREAK_USER: 'alice', ...options.env },
+    stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', ...(fd3 === undefined ? [] : [fd3])],
   });
+  if (fd3 !== undefined) closeSync(fd3);
   if (options.input !== undefined) child.stdin?.end(options.input);
   let stdout = '';
   let stderr = '';
@@ -24,7 +35,7 @@ export function cli(args: string[], options: { env?: Record<string, string>; cwd
   return { child, done };
 }
 
-export async function run(args: string[], options: { env?: Record<string, string>; cwd?: string; input?: string } = {}): Promise<CliResult> {
+export async function run(args: string[], options: CliOptions = {}): Promise<CliResult> {
   return cli(args, options).done;
 }
 

@@ -6,7 +6,7 @@ import { changingCalls, labSecretIds, loginsBefore, playGate, vaultCall } from '
 import type { ShareStep } from '../../src/playbooks/vault-breach/vault-share.ts';
 
 /** Every boundary of the run: after the plan and after each step (a fan-out's: after one item's), in the order they run. */
-const BOUNDARIES = ['plan', 'record-auth', 'revoke-tokens', 'disable-auth', 'seal-vault', 'unseal-vault', 'rekey-init', 'rekey-update', 'rekey-verify',
+const BOUNDARIES = ['plan', 'record-auth', 'revoke-tokens', 'disable-auth', 'seal-vault', 'assess-audit-log', 'unseal-vault', 'rekey-init', 'rekey-update', 'rekey-verify',
   'drop-rekey-backup', 'rotate-key', 'restore-auth', 'restore-roles',
   // The services' new secret_ids: every stage fans out over the three services, which run at once. Killed once one
   // service's stage is journaled, the others in flight (their effect perhaps applied, not yet journaled).

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { filesBelow, labFor, run } from './cli-helpers.ts';
+import type { AssessmentSummary } from '../../src/playbooks/vault-breach/vault-assess.ts';
 import { auditLines, auditedRequests, changingCalls, keyCeremony, labSecretIds, loginsBefore, runIdOf, unsealAsKeyHolders, vaultCall } from './vault-breach-helpers.ts';
 
 
@@ -23,6 +24,17 @@ test('vault-breach: containment revokes, disables and seals in that order (seal 
   const runId = runIdOf(first);
   assert.match(first.stdout, /Manual step approve-unseal-vault: Vault at https:\/\/127\.0\.0\.1:\d+ was sealed by containment\. The rekey and recovery need it unsealed: 3 of the 5 current key holders each run `firebreak vault share run-\S+ --as <name>`/);
   assert.match(first.stdout, new RegExp(`firebreak approve ${runId} --step unseal-vault`));
+
+  // Assessed after containment, from the lab Vault's audit log (the same code as `firebreak assess vault-audit`), stored as evidence.
+  const shown = JSON.parse((await run([...c, 'runs', 'show', runId, '--json'])).stdout) as { steps: { stepId: string; status: string; output: { output?: AssessmentSummary } | null }[] };
+  const assessed = shown.steps.find((s) => s.stepId === 'assess-audit-log');
+  assert.equal(assessed?.status, 'completed');
+  const summary = assessed?.output?.output;
+  assert.equal(summary?.byKind['auth-change'], 5, 'the log shows the lab enabling approle, jwt and userpass, then containment disabling approle and jwt');
+  assert.equal(summary?.problems, 0);
+  assert.ok((summary?.operations ?? 0) > 20, 'the logins before and containment\'s calls');
+  assert.deepEqual([summary?.tenants, summary?.scope], [[], 'none'], 'the lab\'s paths are nobody\'s tenant');
+  assert.match(summary?.evidence.sha256 ?? '', /^[0-9a-f]{64}$/);
 
   // The order Vault saw: every revoke-prefix, then the disables, then the seal, last.
   assert.deepEqual(changingCalls(lab, calls0), [
@@ -115,6 +127,8 @@ test('vault-breach: containment revokes, disables and seals in that order (seal 
   const report = await run([...c, 'report', incident]);
   assert.equal(report.code, 0, report.stderr);
   assert.match(report.stdout, /## Not built yet \(not done by this response\)/);
+  assert.match(report.stdout, new RegExp(`- vault-audit-assessment from assess-audit-log at \\S+: \`[^\`]+\` \\(sha256 \`${summary?.evidence.sha256 ?? ''}\`\\)`));
+  assert.match(report.stdout, /\| assessment \| 15 min 0 s \| [^|]+ \| \S+ \| met \|/, 'the assessment phase against its RTO');
   assert.doesNotMatch(report.stdout, /vault-breach: \*\*rekey\*\*/);
   assert.doesNotMatch(report.stdout, /\*\*new AppRole secret-ids\*\*/);
   for (const svc of lab.vault.services) assert.match(report.stdout, new RegExp(`\\| Verify: consumers use the new AppRole secret_id, nothing uses the old one \\(${svc.name}\\) \\| recovery \\| vault \\| mutate \\| applied \\|`));
@@ -130,9 +144,10 @@ test('vault-breach: the plan lists what containment would change and the phases 
   assert.match(plan.stdout, /disable approle\/ \(3 role\(s\), recorded\), jwt\/ \(3 role\(s\), recorded\)/);
   assert.match(plan.stdout, /seal Vault at https:\/\/127\.0\.0\.1:\d+ \(unsealing it again takes 3 of 5 key holders\)/);
   assert.match(plan.stdout, /Not built yet: vault-breach does not do these/);
-  assert.match(plan.stdout, /- assessment: .*issue 11/);
+  assert.doesNotMatch(plan.stdout, /- assessment: /);
+  assert.match(plan.stdout, /\nvault-audit\n {2}· Assess the breach from Vault's audit log: suspicious events, secrets read, affected tenants\n/);
   const json = JSON.parse((await run([...c, 'plan', 'vault-breach', '--json'])).stdout) as { absent: { name: string }[]; entries: { stepId: string; item?: string }[] };
-  assert.deepEqual(json.absent.map((a) => a.name), ['assessment', 'rotation'], 'plan --json lists the phases not built');
+  assert.deepEqual(json.absent.map((a) => a.name), ['rotation'], 'plan --json lists the phases not built');
   assert.deepEqual(json.entries.filter((e) => e.stepId === 'secret-id-set').map((e) => e.item), ['acme-app', 'globex-app', 'initech-app'], 'a new secret_id for each service');
   const check = await run([...c, 'check', '--json']);
   assert.equal(check.code, 0, check.stdout + check.stderr);

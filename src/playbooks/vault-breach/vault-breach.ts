@@ -4,6 +4,7 @@ import { RoleKinds, type RoleKind, type VaultClient } from '../../connectors/vau
 import { connectVault, UNSEALED, type VaultBreachDeps, type VaultCtx } from './vault-deps.ts';
 import { vaultBreachInput, type VaultBreachInput } from './vault-inputs.ts';
 import { rekeySteps } from './vault-rekey.ts';
+import { assessAuditLog } from './vault-assess.ts';
 import { secretIdSteps } from './vault-secret-ids.ts';
 import { liveTokens } from './vault-tokens.ts';
 
@@ -345,18 +346,18 @@ const healthCheck = step<{ state: string; mounts: string[] }>({
   },
 });
 
-const steps: AnyStep<VaultBreachInput, VaultBreachDeps>[] = [recordAuth, revokeTokens, disableAuth, sealVault, ...rekeySteps(recordAuth), restoreAuth, restoreRoles, ...secretIdSteps(recordAuth, 'restore-roles'), revokeRootTokens, healthCheck];
+const steps: AnyStep<VaultBreachInput, VaultBreachDeps>[] = [recordAuth, revokeTokens, disableAuth, sealVault, assessAuditLog, ...rekeySteps(recordAuth), restoreAuth, restoreRoles, ...secretIdSteps(recordAuth, 'restore-roles'), revokeRootTokens, healthCheck];
 
 /** The seed's Vault compromise (listed from vault-descriptor.ts, which must say the same, and lists the phases not built yet). */
 export const vaultBreach = definePlaybook({
   id: 'vault-breach',
   title: 'Vault breach',
-  summary: 'Contain a breached Vault in an order it allows (record the auth methods, revoke their tokens, disable them, seal last); the key holders unseal and rekey to new shares encrypted to each holder\'s OpenPGP key, verified, then the encryption key is rotated; restore the auth methods and roles, give every AppRole service a new secret_id (staged: .env, Vault path, restart, its login verified), revoke root tokens made during the response. Assessment and tenant rotation are not built yet.',
+  summary: 'Contain a breached Vault in an order it allows (record the auth methods, revoke their tokens, disable them, seal last); the key holders unseal and rekey to new shares encrypted to each holder\'s OpenPGP key, verified, then the encryption key is rotated; restore the auth methods and roles, give every AppRole service a new secret_id (staged: .env, Vault path, restart, its login verified), revoke root tokens made during the response. Between containment and the rekey, the breach is assessed from the audit log (suspicious events, secrets read, affected tenants). Tenant rotation is not built yet.',
   version: 1,
   incidentKind: 'vault-breach',
   severity: 'critical',
   input: vaultBreachInput,
-  rto: { containment: 5 * 60_000, eradication: 30 * 60_000, recovery: 60 * 60_000 },
+  rto: { containment: 5 * 60_000, assessment: 15 * 60_000, eradication: 30 * 60_000, recovery: 60 * 60_000 },
   assumes: [UNSEALED],
   targets: () => ['vault-cluster:provider'],
   entities: () => [{ type: 'vault-cluster', id: 'provider' }],

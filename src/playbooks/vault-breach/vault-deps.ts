@@ -1,5 +1,6 @@
 import { FirebreakError } from '../../lib/errors.ts';
 import type { VaultClient } from '../../connectors/vault/vault-client.ts';
+import type { FirebreakConfig } from '../../config/config-schema.ts';
 import type { StepContext } from '../../engine/playbook-types.ts';
 import { platformOf, type PlatformEnv } from '../platform.ts';
 import { loadKeyHolders, type RekeyPlan } from './vault-holders.ts';
@@ -27,6 +28,8 @@ export interface VaultBreachDeps {
   readonly rekey: RekeyPlan | undefined;
   /** The services that log in with AppRole (provider.vault.services): recovery gives each a new secret_id. */
   readonly services: readonly AppRoleService[];
+  /** firebreak.yaml, for the assessment's assess.vaultAudit (its logs relative to the file). */
+  readonly assess: { readonly path: string; readonly config: FirebreakConfig };
 }
 
 /** `approle`, `/approle/` → `approle/`: the form sys/auth keys mounts by. */
@@ -45,5 +48,5 @@ export async function connectVault(env: PlatformEnv, input: VaultBreachInput): P
   const rekey = settings.rekey === undefined ? undefined : await loadKeyHolders(settings.rekey, 'provider.vault.rekey');
   const services = await appRoleServices(settings, (name) => p.executor(name));
   const vault = await p.connect('vault', settings, 'provider.vault');
-  return { vault, url: settings.url, disable, disableFrom: from, rekey, services };
+  return { vault, url: settings.url, disable, disableFrom: from, rekey, services, assess: { path: p.loaded.path, config: p.loaded.config } };
 }

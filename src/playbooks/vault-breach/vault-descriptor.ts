@@ -6,7 +6,6 @@ import type { AbsentPhase, PlaybookDescriptor } from '../playbook-descriptor.ts'
  * plan and the report, so that nobody reads their absence as done.
  */
 export const VAULT_BREACH_ABSENT: readonly AbsentPhase[] = [
-  { name: 'assessment', why: 'breach scope from the Vault audit log (suspicious events, secrets read, affected tenants): issue 11 (`firebreak assess vault-audit`), not built yet' },
   { name: 'rotation', why: 'every affected tenant\'s SSH keys, SMTP credentials, DKIM keys and API keys, with notifications: issue 12, not built yet' },
 ];
 
@@ -17,14 +16,15 @@ export const VAULT_BREACH_ABSENT: readonly AbsentPhase[] = [
 export const vaultBreachDescriptor: PlaybookDescriptor = {
   id: 'vault-breach',
   title: 'Vault breach',
-  summary: 'Contain a breached Vault in an order it allows (record the auth methods, revoke their tokens, disable them, seal last); the key holders unseal and rekey to new shares encrypted to each holder\'s OpenPGP key, verified, then the encryption key is rotated; restore the auth methods and roles, give every AppRole service a new secret_id (staged: .env, Vault path, restart, its login verified), revoke root tokens made during the response. Assessment and tenant rotation are not built yet.',
+  summary: 'Contain a breached Vault in an order it allows (record the auth methods, revoke their tokens, disable them, seal last); the key holders unseal and rekey to new shares encrypted to each holder\'s OpenPGP key, verified, then the encryption key is rotated; restore the auth methods and roles, give every AppRole service a new secret_id (staged: .env, Vault path, restart, its login verified), revoke root tokens made during the response. Between containment and the rekey, the breach is assessed from the audit log (suspicious events, secrets read, affected tenants). Tenant rotation is not built yet.',
   version: 1,
-  rto: { containment: 5 * 60_000, eradication: 30 * 60_000, recovery: 60 * 60_000 },
+  rto: { containment: 5 * 60_000, assessment: 15 * 60_000, eradication: 30 * 60_000, recovery: 60 * 60_000 },
   steps: [
     { id: 'record-auth', title: 'Record every auth method\'s configuration and roles (for recovery)', phase: 'containment', system: 'vault', effect: 'read', idempotency: 'natural' },
     { id: 'revoke-tokens', title: 'Revoke every token issued through an auth method (revoke-prefix auth/<mount>/)', phase: 'containment', system: 'vault', effect: 'irreversible', idempotency: 'natural', dependsOn: ['record-auth'] },
     { id: 'disable-auth', title: 'Disable the configured auth methods', phase: 'containment', system: 'vault', effect: 'irreversible', idempotency: 'natural', dependsOn: ['revoke-tokens'] },
     { id: 'seal-vault', title: 'Seal Vault (last: a sealed Vault refuses revocation and auth changes)', phase: 'containment', system: 'vault', effect: 'irreversible', idempotency: 'natural', dependsOn: ['disable-auth'] },
+    { id: 'assess-audit-log', title: 'Assess the breach from Vault\'s audit log: suspicious events, secrets read, affected tenants', phase: 'assessment', system: 'vault-audit', effect: 'read', idempotency: 'natural', dependsOn: ['seal-vault'] },
     { id: 'unseal-vault', title: 'Key holders unseal Vault with the current quorum', phase: 'eradication', system: 'vault', effect: 'mutate', idempotency: 'natural', dependsOn: ['seal-vault'] },
     { id: 'rekey-init', title: 'Start the rekey: new shares, each encrypted to its holder\'s OpenPGP key, verification required', phase: 'eradication', system: 'vault', effect: 'mutate', idempotency: 'natural', dependsOn: ['unseal-vault'] },
     { id: 'rekey-update', title: 'Current key holders authorise the rekey with their shares', phase: 'eradication', system: 'vault', effect: 'mutate', idempotency: 'natural', dependsOn: ['rekey-init'] },
