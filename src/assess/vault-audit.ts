@@ -157,7 +157,7 @@ export async function assessVaultAudit(files: readonly string[], o: AssessOption
     suspicious: {
       total: suspicious, byKind, allowListChecked: rules.allowed !== undefined, omitted: suspicious - events.length,
       events: events.sort(order).map((x): SuspiciousEvent => ({
-        file: x.file, line: x.line, kinds: x.kinds, time: x.time, type: x.type, operation: x.operation, path: x.path,
+        file: x.file, line: x.line, kinds: [...x.kinds], time: x.time, type: x.type, operation: x.operation, path: x.path,
         remoteAddress: x.remoteAddress, accessor: x.accessor, displayName: x.displayName, error: x.error,
       })),
     },
@@ -166,7 +166,7 @@ export async function assessVaultAudit(files: readonly string[], o: AssessOption
       paths: [...paths].map(([path, p]) => ({ path, ...p })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
     },
     tenants: {
-      patterns: o.tenantPaths, affected, excludedTest: [...excluded].sort(), threshold: o.widespreadAbove,
+      patterns: [...o.tenantPaths], affected, excludedTest: [...excluded].sort(), threshold: o.widespreadAbove,
       scope: affected.length > o.widespreadAbove ? 'widespread' : affected.length > 0 ? 'limited' : 'none',
     },
     ...(finds.length > 0 ? { matches } : {}),
