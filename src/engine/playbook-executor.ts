@@ -42,6 +42,8 @@ export interface StepOutcome {
   readonly detail?: string;
   readonly output?: unknown;
   readonly verified?: string;
+  /** The step's own one-line account of its output ({@link StepDefinition.summary}). */
+  readonly summary?: string;
   /** The step's `when` said it does not apply (the reason is `detail`); nothing was checked, applied or verified. */
   readonly skipped?: true;
 }
@@ -163,7 +165,7 @@ export function playbookWorkflow<Env>(p: AnyPlaybook<Env>, svc: ExecutorServices
             outcome = { outcome: 'already', detail: check.detail, ...(check.output === undefined ? {} : { output: check.output }) };
           } else {
             const output = await s.apply(sc);
-            outcome = { outcome: 'applied', ...(check === undefined ? {} : { detail: check.detail }), ...(output === undefined ? {} : { output }) };
+            outcome = { outcome: 'applied', ...(check === undefined ? {} : { detail: check.detail }), ...(output === undefined ? {} : { output }), ...(s.summary === undefined || output === undefined ? {} : { summary: s.summary(output) }) };
           }
           if (s.verify !== undefined) {
             const v = await s.verify(sc, outcome.output);

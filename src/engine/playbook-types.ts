@@ -168,6 +168,8 @@ export interface StepDefinition<In = unknown, Deps = unknown, Out = unknown> {
   readonly manual?: (ctx: StepContext<In, Deps>) => string | undefined;
   /** Read-only: has the target state been reached already? Missing = always apply. */
   readonly check?: (ctx: StepContext<In, Deps>) => Promise<CheckResult<Out>>;
+  /** What the step found or did, in one line, from its output: recorded with the outcome, shown by the report. */
+  readonly summary?: (out: Out) => string;
   readonly apply: (ctx: StepContext<In, Deps>) => Promise<Out>;
   /** Independent confirmation that the effect holds; a failed verify fails the step. */
   verify?(ctx: StepContext<In, Deps>, output: Out | undefined): Promise<VerifyResult>;

@@ -21,6 +21,7 @@ export interface ReportAction {
   readonly outcome?: string;
   readonly detail?: string;
   readonly verified?: string;
+  readonly summary?: string;
   readonly error?: ErrorData;
 }
 
@@ -118,7 +119,7 @@ function reportRun(run: RunRecord, steps: readonly StepRecord[]): ReportRun {
       ...(item === undefined ? {} : { item }), status: s.status, attempts: s.attempts, startedAt: s.startedAt, endedAt: s.endedAt,
       durationMs: s.startedAt !== null && s.endedAt !== null ? Date.parse(s.endedAt) - Date.parse(s.startedAt) : null,
       ...(o?.outcome === undefined ? {} : { outcome: o.outcome }), ...(o?.detail === undefined ? {} : { detail: o.detail }),
-      ...(o?.verified === undefined ? {} : { verified: o.verified }), ...(s.error === null ? {} : { error: s.error }),
+      ...(o?.verified === undefined ? {} : { verified: o.verified }), ...(o?.summary === undefined ? {} : { summary: o.summary }), ...(s.error === null ? {} : { error: s.error }),
     };
   });
   const approvals = steps.filter((s) => s.stepId.startsWith('approve-')).map((s) => {

@@ -46,7 +46,7 @@ function markdown(r: IncidentReport): string {
     if (run.error !== null) L.push(`> ${run.error.code}: ${mdCell(run.error.message)}`, '');
     L.push('| Step | Phase | System | Effect | Result | Attempts | Duration | Verification |', '|---|---|---|---|---|---|---|---|');
     for (const a of run.actions) {
-      const result = a.status === 'completed' ? (a.outcome === 'already' ? `already done${a.detail === undefined ? '' : ` (${a.detail})`}` : 'applied') : `${a.status}${a.error === undefined ? '' : `: ${a.error.message}`}`;
+      const result = a.status === 'completed' ? (a.outcome === 'already' ? `already done${a.detail === undefined ? '' : ` (${a.detail})`}` : `applied${a.summary === undefined ? '' : `: ${a.summary}`}`) : `${a.status}${a.error === undefined ? '' : `: ${a.error.message}`}`;
       L.push(`| ${mdCell(a.title)}${a.item === undefined ? '' : ` (${mdCell(a.item)})`} | ${a.phase} | ${a.system} | ${a.effect} | ${mdCell(result)} | ${a.attempts} | ${dur(a.durationMs)} | ${mdCell(a.verified ?? '–')} |`);
     }
     L.push('');
@@ -82,7 +82,7 @@ function html(r: IncidentReport): string {
 <h2>Run <code>${esc(run.id)}</code>: ${esc(run.playbook)}</h2>
 <p>Started ${esc(run.createdAt)} by ${esc(run.initiator)}; status <strong class="${esc(run.status)}">${esc(run.status)}</strong>${run.error === null ? '' : ` — ${esc(run.error.code)}: ${esc(run.error.message)}`}</p>
 <table><thead><tr><th>Step</th><th>Phase</th><th>System</th><th>Effect</th><th>Result</th><th>Attempts</th><th>Duration</th><th>Verification</th></tr></thead><tbody>
-${rows(run.actions.map((a) => [`${a.title}${a.item === undefined ? '' : ` (${a.item})`}`, a.phase, a.system, a.effect, a.status === 'completed' ? (a.outcome === 'already' ? 'already done' : 'applied') : `${a.status}${a.error === undefined ? '' : `: ${a.error.message}`}`, String(a.attempts), dur(a.durationMs), a.verified ?? '–']))}
+${rows(run.actions.map((a) => [`${a.title}${a.item === undefined ? '' : ` (${a.item})`}`, a.phase, a.system, a.effect, a.status === 'completed' ? (a.outcome === 'already' ? 'already done' : `applied${a.summary === undefined ? '' : `: ${a.summary}`}`) : `${a.status}${a.error === undefined ? '' : `: ${a.error.message}`}`, String(a.attempts), dur(a.durationMs), a.verified ?? '–']))}
 </tbody></table>
 ${run.approvals.length === 0 ? '' : `<ul>${run.approvals.map((ap) => `<li>${esc(ap.step)}: ${ap.at === null ? 'pending' : `approved by ${esc(ap.approver)}${ap.auto ? ' (--yes)' : ''} at ${esc(ap.at)}`}</li>`).join('')}</ul>`}`).join('\n');
   return `<!doctype html>

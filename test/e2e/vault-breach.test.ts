@@ -129,6 +129,7 @@ test('vault-breach: containment revokes, disables and seals in that order (seal 
   assert.match(report.stdout, /## Not built yet \(not done by this response\)/);
   assert.match(report.stdout, new RegExp(`- vault-audit-assessment from assess-audit-log at \\S+: \`[^\`]+\` \\(sha256 \`${summary?.evidence.sha256 ?? ''}\`\\)`));
   assert.match(report.stdout, /\| assessment \| 15 min 0 s \| [^|]+ \| \S+ \| met \|/, 'the assessment phase against its RTO');
+  assert.match(report.stdout, /\| Assess the breach from Vault's audit log: suspicious events, secrets read, affected tenants \| assessment \| vault-audit \| read \| applied: \d+ suspicious operation\(s\) \([^)]*auth-change 5[^)]*\); \d+ secret read\(s\) and \d+ list\(s\) on \d+ path\(s\); 0 tenant\(s\) affected: scope none; 0 line\(s\) not read \|/, 'what the assessment found, in the report');
   assert.doesNotMatch(report.stdout, /vault-breach: \*\*rekey\*\*/);
   assert.doesNotMatch(report.stdout, /\*\*new AppRole secret-ids\*\*/);
   for (const svc of lab.vault.services) assert.match(report.stdout, new RegExp(`\\| Verify: consumers use the new AppRole secret_id, nothing uses the old one \\(${svc.name}\\) \\| recovery \\| vault \\| mutate \\| applied \\|`));

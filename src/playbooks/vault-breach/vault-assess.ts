@@ -35,6 +35,11 @@ export const assessAuditLog: StepDefinition<VaultBreachInput, VaultBreachDeps, A
     const a = ctx.deps.assess.config.assess.vaultAudit;
     return { done: false, detail: `read ${a.logs.join(', ')} (the last ${a.window}): suspicious events, secrets read, tenants affected by ${a.tenantPaths.join(', ')}` };
   },
+  summary: (a) => {
+    const kinds = Object.entries(a.byKind).map(([k, n]) => `${k} ${n}`).join(', ');
+    return `${a.suspicious} suspicious operation(s)${kinds === '' ? '' : ` (${kinds})`}; ${a.reads} secret read(s) and ${a.lists} list(s) on ${a.distinctPaths} path(s); `
+      + `${a.tenants.length} tenant(s) affected${a.tenants.length === 0 ? '' : ` (${a.tenants.slice(0, 20).join(', ')}${a.tenants.length > 20 ? ', …' : ''})`}: scope ${a.scope}; ${a.problems} line(s) not read`;
+  },
   apply: async (ctx) => {
     const { files, options } = assessOptions(ctx.deps.assess, {}, Date.now());
     const r = await assessVaultAudit(files, options);
