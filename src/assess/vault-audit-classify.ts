@@ -69,8 +69,8 @@ export function hostOf(addr: string): string {
 
 const ERROR_KINDS: readonly [RegExp, SuspiciousKind][] = [
   [/permission denied/i, 'permission-denied'],
-  [/missing client token/i, 'missing-token'],
-  [/invalid token/i, 'invalid-token'],
+  [/missing client token/i, 'token-missing'],
+  [/invalid token/i, 'token-invalid'],
   [/unsupported path/i, 'unsupported-path'],
 ];
 const CHANGE = new Set(['create', 'update', 'delete']);
@@ -139,7 +139,7 @@ export function classify(e: Obj, type: 'request' | 'response', rules: ClassifyRu
     if (family === 0 || !rules.allowed.check(host, family === 6 ? 'ipv6' : 'ipv4')) kinds.push('remote-not-allowed');
   }
   const policies = [auth['policies'], auth['token_policies']].flatMap((p): unknown[] => (Array.isArray(p) ? p as unknown[] : []));
-  if (policies.includes('root')) kinds.push('root-token');
+  if (policies.includes('root')) kinds.push('root-policy');
   if (CHANGE.has(operation)) {
     if (POLICY.test(rel)) kinds.push('policy-change');
     // Not `sys/audit/test` as Vault writes it to a device it is enabling (a request from nowhere, never answered): the enable is the change.

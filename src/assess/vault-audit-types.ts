@@ -9,9 +9,13 @@ import { z } from 'zod';
 
 export const ASSESS_SCHEMA = 'firebreak.assess.vault-audit/1';
 
+/**
+ * The kinds of suspicious operation. Their names are keys of `byKind`: none may look like a secret's key (`…token`,
+ * `…password`), or the output's redaction by key would hide its count.
+ */
 export const SUSPICIOUS_KINDS = [
-  'permission-denied', 'missing-token', 'invalid-token', 'unsupported-path', 'error-other',
-  'failed-login', 'remote-not-allowed', 'root-token', 'policy-change', 'audit-change', 'auth-change',
+  'permission-denied', 'token-missing', 'token-invalid', 'unsupported-path', 'error-other',
+  'failed-login', 'remote-not-allowed', 'root-policy', 'policy-change', 'audit-change', 'auth-change',
 ] as const;
 export type SuspiciousKind = typeof SUSPICIOUS_KINDS[number];
 

@@ -40,6 +40,7 @@ test('assess vault-audit --json: affected tenants from the path patterns, a test
   assert.equal(r.code, 0, r.stderr);
   const a = JSON.parse(r.stdout) as Assessment;
   assert.equal(a.schema, 'firebreak.assess.vault-audit/1');
+  for (const [kind, n] of Object.entries(a.suspicious.byKind)) assert.equal(typeof n, 'number', `byKind.${kind} is printed as a count, not redacted`);
   assert.deepEqual(a.tenants.affected.map((x) => x.tenant), ['t00', 't01', 't02', 't03', 't04', 't05', 't06', 't07', 't08', 't09', 't10']);
   assert.deepEqual(a.tenants.affected[0], { tenant: 't00', reads: 2, lists: 0, paths: 2 }, 'its smtp secret and its API key');
   assert.deepEqual(a.tenants.excludedTest, ['qa-test']);

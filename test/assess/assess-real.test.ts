@@ -27,19 +27,19 @@ test('the real samples: operations, suspicious events, secrets read and tenants,
   assert.equal(r.suspicious.total, 31);
   assert.equal(r.suspicious.allowListChecked, false);
   assert.deepEqual(r.suspicious.byKind, {
-    'permission-denied': 5, 'missing-token': 1, 'invalid-token': 0, 'unsupported-path': 1, 'error-other': 1, 'failed-login': 2,
-    'remote-not-allowed': 0, 'root-token': 20, 'policy-change': 3, 'audit-change': 4, 'auth-change': 2,
+    'permission-denied': 5, 'token-missing': 1, 'token-invalid': 0, 'unsupported-path': 1, 'error-other': 1, 'failed-login': 2,
+    'remote-not-allowed': 0, 'root-policy': 20, 'policy-change': 3, 'audit-change': 4, 'auth-change': 2,
   });
   // 16: pki issue denied, the multi-line `1 error occurred:\n\t* permission denied`; 50: OpenBao transit read with
   // policy_results.allowed false and the error (once); 1421: the plain form, for an invalid token (auth holds only
-  // client_token and token_type default: still permission denied, not invalid-token); 1441, 1443: sys/mounts denied.
+  // client_token and token_type default: still permission denied, not token-invalid); 1441, 1443: sys/mounts denied.
   assert.deepEqual(linesOf(r, 'permission-denied'), [16, 50, 1421, 1441, 1443]);
-  assert.deepEqual(linesOf(r, 'missing-token'), [1423]);
+  assert.deepEqual(linesOf(r, 'token-missing'), [1423]);
   assert.deepEqual(linesOf(r, 'unsupported-path'), [1429], 'a list of approle/role/ refused: not a list of secrets either');
   assert.deepEqual(linesOf(r, 'error-other'), [6], 'the fixture\'s "this is an error"');
   // 1437, 1439: approle logins answered without response.auth, the error only as an HMAC in response.data.error (0.8 era).
   assert.deepEqual(linesOf(r, 'failed-login'), [1437, 1439]);
-  assert.deepEqual(linesOf(r, 'root-token'), [2, 6, 8, 9, 28, 29, 31, 47, 49, 51, 53, 55, 57, 59, 971, 973, 975, 977, 979, 981]);
+  assert.deepEqual(linesOf(r, 'root-policy'), [2, 6, 8, 9, 28, 29, 31, 47, 49, 51, 53, 55, 57, 59, 971, 973, 975, 977, 979, 981]);
   assert.deepEqual(linesOf(r, 'policy-change'), [9, 53, 55], 'sys/policies/acl/… updated (9 never answered: the request is the operation)');
   // 28, 29, 49, 51: an audit device enabled (sys/audit/socket, …/file). Not 27, 30, 48: the sys/audit/test request Vault
   // itself writes to a device it is enabling (no remote address, never answered).

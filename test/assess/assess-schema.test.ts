@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assessVaultAudit } from '../../src/assess/vault-audit.ts';
-import { assessmentJsonSchema, assessmentSchema } from '../../src/assess/vault-audit-types.ts';
+import { assessmentJsonSchema, assessmentSchema, SUSPICIOUS_KINDS } from '../../src/assess/vault-audit-types.ts';
+import { isSecretKey } from '../../src/lib/redact.ts';
 import { repoRoot, sharedFile } from '../helpers/shared.ts';
 import { ALL } from './assess-entries.ts';
 
@@ -24,4 +25,8 @@ test('the assessment of the real samples, with an allow-list and a search, confo
   const broken = JSON.parse(JSON.stringify(r)) as { tenants: { scope: string } };
   broken.tenants.scope = 'everywhere';
   assert.equal(assessmentSchema.safeParse(broken).success, false);
+});
+
+test('no suspicious kind looks like a secret\'s key: the output\'s redaction by key would hide its count', () => {
+  for (const k of SUSPICIOUS_KINDS) assert.equal(isSecretKey(k), false, k);
 });
