@@ -23,7 +23,7 @@ export interface FileLines {
 
 const NL = 0x0a;
 
-async function isGzip(file: string): Promise<boolean> {
+export async function isGzip(file: string): Promise<boolean> {
   const h = await open(file, 'r').catch((err: unknown) => {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : code ?? 'error';

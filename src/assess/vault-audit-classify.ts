@@ -44,6 +44,31 @@ export function timeOf(t: string): number {
   return Date.parse(`${m[1] ?? ''}.${(m[2] ?? '').slice(0, 3).padEnd(3, '0')}${m[3] ?? ''}`);
 }
 
+const digit = (t: string, i: number) => { const c = t.charCodeAt(i) - 48; return c >= 0 && c <= 9 ? c : NaN; };
+let hourKey = '';
+let hourMs = NaN;
+
+/**
+ * timeOf, faster for an entry's own time in UTC (`…T04:08:36.93608Z`, nearly every line): the hour once (the lines
+ * of an hour share it), minutes, seconds and fraction read here. Anything else is timeOf's.
+ */
+export function entryTimeOf(t: string): number {
+  const n = t.length;
+  if (n < 20 || n > 30 || t.charCodeAt(n - 1) !== 0x5a /* Z */ || t.charCodeAt(13) !== 0x3a || t.charCodeAt(16) !== 0x3a || (n > 20 && t.charCodeAt(19) !== 0x2e)) return timeOf(t);
+  const min = digit(t, 14) * 10 + digit(t, 15);
+  const sec = digit(t, 17) * 10 + digit(t, 18);
+  if (!(min < 60 && sec < 60 && digit(t, 11) * 10 + digit(t, 12) < 24) || n === 21) return timeOf(t);
+  let ms = 0;
+  for (let i = 20, scale = 100; i < n - 1; i++, scale /= 10) {
+    const d = digit(t, i);
+    if (Number.isNaN(d)) return timeOf(t);
+    if (scale >= 1) ms += d * scale;
+  }
+  const key = t.slice(0, 13);
+  if (key !== hourKey) { hourKey = key; hourMs = timeOf(`${key}:00:00Z`); }
+  return hourMs + min * 60_000 + sec * 1000 + ms;
+}
+
 /** The allow-list of remote networks (`10.0.0.0/8`, `2001:db8::/32`, or one address). */
 export function allowList(cidrs: readonly string[], from: string): BlockList | undefined {
   if (cidrs.length === 0) return undefined;
@@ -147,7 +172,7 @@ export function classify(e: Obj, type: 'request' | 'response', rules: ClassifyRu
     if (AUTH.test(rel)) kinds.push('auth-change');
   }
   return {
-    time, ms: timeOf(time), type, id: idOf(req['id']), operation, path,
+    time, ms: entryTimeOf(time), type, id: idOf(req['id']), operation, path,
     remoteAddress: remote, accessor: str(auth['accessor']), displayName: str(auth['display_name']), error, kinds,
     secret: secretOf(type, operation, error, path, req, rules),
   };

@@ -1,161 +1,160 @@
-import { isUtf8 } from 'node:buffer';
-import { forEachLine } from './audit-lines.ts';
-import { allowList, classify, tenantMatchers, type ClassifyRules, type Operation } from './vault-audit-classify.ts';
-import {
-  ASSESS_SCHEMA, SUSPICIOUS_KINDS, type AssessOptions, type Assessment, type FileSummary, type FindMatch, type InputProblem, type SuspiciousEvent, type SuspiciousKind,
-} from './vault-audit-types.ts';
+import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { Worker } from 'node:worker_threads';
+import { FirebreakError, fromErrorData, type ErrorData } from '../lib/errors.ts';
+import { forEachLine, isGzip } from './audit-lines.ts';
+import { RangePool, rangeLines } from './audit-ranges.ts';
+import { AuditScan, type Located, type ScanPart } from './vault-audit-scan.ts';
+import { ASSESS_SCHEMA, type AssessOptions } from './vault-audit-kinds.ts';
+import type { Assessment, FileSummary, SuspiciousEvent } from './vault-audit-types.ts';
 
 /**
  * `firebreak assess vault-audit` and the vault-breach assessment: Vault's
  * file audit logs, streamed, as the breach's figures (docs/assess.md). A
  * request and its response are one operation, counted once; bad lines are
- * counted and listed, never fatal.
+ * counted and listed, never fatal. A large plain file is read in ranges on
+ * worker threads, with exactly the result of one pass (vault-audit-scan.ts).
  */
-
-/** How many problems and suspicious events are listed (all are counted). */
-const LISTED_PROBLEMS = 100;
-const LISTED_EVENTS = 100_000;
-/** Request ids remembered once their operation was counted (a duplicated entry is counted once within them). */
-const REMEMBERED_IDS = 65_536;
-
-interface Located extends Operation { readonly file: string; readonly fileIndex: number; readonly line: number }
 
 export interface AssessProgress { readonly file: string; readonly bytes: number; readonly lines: number }
 
-export async function assessVaultAudit(files: readonly string[], o: AssessOptions, onFile?: (p: AssessProgress) => void): Promise<Assessment> {
-  const rules: ClassifyRules = { allowed: allowList(o.allowedNetworks, 'the allow-list'), kvMounts: [...o.kvMounts].sort((a, b) => b.length - a.length) };
-  const tenantOf = tenantMatchers(o.tenantPaths, 'the tenant paths');
-  const test = new Set(o.testTenants);
-  const finds = (o.find ?? []).flatMap((f) => f.hashes.map((h) => [h, f.label] as const));
-  const findLabel = new Map(finds);
+/** How a file is cut for worker threads: the defaults, or a test's. */
+export interface ScanTuning {
+  /** Bytes per range (default 16 MiB); a file of fewer than two ranges is read in one pass. */
+  readonly chunk?: number;
+  /** Worker threads (default: the cores, at most 4); 1 or fewer: one pass on this thread. */
+  readonly workers?: number;
+  /** Told of each range read again here because its part could not be absorbed exactly (for the tests). */
+  readonly onRescan?: (file: string, k: number) => void;
+}
 
-  const summaries: FileSummary[] = [];
-  const entries = { request: 0, response: 0 };
-  const otherTypes: Record<string, number> = {};
-  const problems: InputProblem[] = [];
-  const problemKinds: Record<string, number> = {};
-  let problemTotal = 0;
-  const byKind = Object.fromEntries(SUSPICIOUS_KINDS.map((k) => [k, 0])) as Record<SuspiciousKind, number>;
-  const events: Located[] = [];
-  let suspicious = 0;
-  const ops = { all: 0, inWindow: 0, requestOnly: 0, withoutId: 0 };
-  const paths = new Map<string, { reads: number; lists: number }>();
-  const tenants = new Map<string, { reads: number; lists: number; paths: Set<string> }>();
-  const excluded = new Set<string>();
-  const matches: FindMatch[] = [];
-  // Requests waiting for their response; ids whose operation was counted (oldest first, bounded).
-  const pending = new Map<string, Located>();
-  const done = new Set<string>();
-  const doneOrder: string[] = [];
-  let doneHead = 0;
+const CHUNK = 16 * 2 ** 20;
 
-  const problem = (p: InputProblem) => {
-    problemTotal++;
-    problemKinds[p.problem] = (problemKinds[p.problem] ?? 0) + 1;
-    if (problems.length < LISTED_PROBLEMS) problems.push(p);
-  };
-  const remember = (id: string) => {
-    done.add(id);
-    doneOrder.push(id);
-    if (doneOrder.length - doneHead > REMEMBERED_IDS) {
-      done.delete(doneOrder[doneHead] ?? '');
-      doneHead++;
-      if (doneHead > REMEMBERED_IDS) { doneOrder.splice(0, doneHead); doneHead = 0; }
-    }
-  };
-  const count = (op: Located) => {
-    ops.all++;
-    if (Number.isNaN(op.ms)) { problem({ file: op.file, line: op.line, problem: 'bad-time', detail: `time ${JSON.stringify(op.time)} is not an RFC 3339 time` }); return; }
-    if ((o.since !== undefined && op.ms < o.since) || (o.until !== undefined && op.ms >= o.until)) return;
-    ops.inWindow++;
-    if (op.kinds.length > 0) {
-      suspicious++;
-      for (const k of op.kinds) byKind[k]++;
-      if (events.length < LISTED_EVENTS) events.push(op);
-    }
-    if (op.secret === null) return;
-    const p = paths.get(op.path) ?? { reads: 0, lists: 0 };
-    if (op.secret === 'read') p.reads++; else p.lists++;
-    paths.set(op.path, p);
-    for (const of of tenantOf) {
-      const tenant = of(op.path);
-      if (tenant === undefined) continue;
-      if (test.has(tenant)) { excluded.add(tenant); break; }
-      const t = tenants.get(tenant) ?? { reads: 0, lists: 0, paths: new Set<string>() };
-      if (op.secret === 'read') t.reads++; else t.lists++;
-      t.paths.add(op.path);
-      tenants.set(tenant, t);
-      break;
-    }
-  };
-  const findIn = (v: unknown, ptr: string, at: { file: string; line: number; e: Record<string, unknown> }) => {
-    if (typeof v === 'string') {
-      const label = findLabel.get(v);
-      if (label !== undefined) {
-        const req = at.e['request'] as Record<string, unknown> | undefined;
-        const text = (x: unknown) => (typeof x === 'string' ? x : '');
-        matches.push({ file: at.file, line: at.line, label, time: text(at.e['time']), type: text(at.e['type']), path: text(req?.['path']), field: ptr });
+/** One file in ranges on the pool's threads, absorbed in order; a range that cannot be absorbed exactly is read again here. */
+async function scanInRanges(scan: AuditScan, pool: RangePool, file: string, fileIndex: number, size: number, tuning: { readonly chunk: number; readonly onRescan?: (file: string, k: number) => void }): Promise<{ bytes: number; lines: number }> {
+  const { chunk } = tuning;
+  const ranges = Math.ceil(size / chunk);
+  const results = new Map<number, Promise<{ part: ScanPart; bytes: number }>>();
+  let next = 0;
+  const fill = (upTo: number) => { for (; next < ranges && next < upTo; next++) results.set(next, pool.scan({ file, fileIndex, k: next, chunk, ranges })); };
+  let bytes = 0;
+  let lines = 0;
+  try {
+    for (let k = 0; k < ranges; k++) {
+      // Ranges in flight: one per thread, and as many again done and waiting for their turn.
+      fill(k + 2 * pool.size);
+      const r = await (results.get(k) ?? Promise.reject(new Error(`range ${k} was not started`)));
+      results.delete(k);
+      if (scan.absorb(r.part, lines)) {
+        bytes += r.bytes;
+        lines += r.part.lines;
+        continue;
       }
-    } else if (Array.isArray(v)) {
-      v.forEach((x, i) => { findIn(x, `${ptr}/${i}`, at); });
-    } else if (typeof v === 'object' && v !== null) {
-      for (const [k, x] of Object.entries(v)) findIn(x, `${ptr}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`, at);
+      tuning.onRescan?.(file, k);
+      const offset = lines;
+      const again = rangeLines({ file, fileIndex, k, chunk, ranges }, (line, n, last) => { scan.line(line, file, fileIndex, offset + n, last); });
+      bytes += again.bytes;
+      lines += again.lines;
     }
-  };
-
-  for (const [fileIndex, file] of files.entries()) {
-    const onLine = (buf: Buffer, line: number, last: boolean) => {
-      let start = 0;
-      while (start < buf.length && (buf[start] === 0x20 || buf[start] === 0x09 || buf[start] === 0x0d)) start++;
-      if (start === buf.length) return;
-      if (buf[start] !== 0x7b) {
-        // A syslog or prefix= prefix: the entry starts at the first `{`.
-        const brace = buf.indexOf(0x7b, start);
-        if (brace === -1) { problem({ file, line, problem: 'not-json', detail: 'no JSON object on this line' }); return; }
-        start = brace;
-      }
-      const bytes = start === 0 ? buf : buf.subarray(start);
-      if (!isUtf8(bytes)) { problem({ file, line, problem: 'not-utf8', detail: 'the line is not valid UTF-8' }); return; }
-      let e: unknown;
-      try {
-        e = JSON.parse(bytes.toString('utf8'));
-      } catch (err) {
-        problem({ file, line, problem: last ? 'incomplete' : 'not-json', detail: last ? 'the last line has no newline and is not a whole JSON object (cut off, or the file is still being written)' : (err as Error).message });
-        return;
-      }
-      if (typeof e !== 'object' || e === null || Array.isArray(e)) { problem({ file, line, problem: 'not-json', detail: 'the line is JSON but not an object' }); return; }
-      const entry = e as Record<string, unknown>;
-      if (finds.length > 0) findIn(entry, '', { file, line, e: entry });
-      const type = entry['type'];
-      if (type !== 'request' && type !== 'response') { const t = typeof type === 'string' ? type : '(none)'; otherTypes[t] = (otherTypes[t] ?? 0) + 1; return; }
-      entries[type]++;
-      const op: Located = { ...classify(entry, type, rules), file, fileIndex, line };
-      if (op.id === null) { ops.withoutId++; count(op); return; }
-      if (done.has(op.id)) return;
-      if (type === 'request') { if (!pending.has(op.id)) pending.set(op.id, op); return; }
-      pending.delete(op.id);
-      remember(op.id);
-      count(op);
-    };
-    const r = await forEachLine(file, onLine);
-    summaries.push({ file, gzip: r.gzip, bytes: r.bytes, lines: r.lines });
-    if (r.damaged !== undefined) problem({ file, line: r.lines + 1, problem: 'incomplete', detail: r.damaged });
-    onFile?.({ file, bytes: r.bytes, lines: r.lines });
+  } finally {
+    // Settle what is still in flight after a failure, so that no rejection goes unhandled.
+    await Promise.allSettled(results.values());
   }
-  // Requests whose response never came: each is the operation on its own.
-  for (const op of pending.values()) { ops.requestOnly++; count(op); }
+  return { bytes, lines };
+}
 
+/** Whether the file is read in ranges on worker threads: a plain file of two ranges or more, with more than one thread. */
+async function inRanges(file: string, chunk: number, workers: number): Promise<number | undefined> {
+  if (workers <= 1 || await isGzip(file)) return undefined;
+  const st = statSync(file);
+  return st.isFile() && st.size >= 2 * chunk ? st.size : undefined;
+}
+
+/**
+ * The assessment. When a file is large enough to be read in ranges, the whole assessment runs on a thread of its
+ * own (vault-audit-thread.ts): the ranges are absorbed there, and this thread (the CLI's, or the engine's with
+ * the other steps' I/O) only waits for the result.
+ */
+export async function assessVaultAudit(files: readonly string[], o: AssessOptions, onFile?: (p: AssessProgress) => void, tuning: ScanTuning = {}): Promise<Assessment> {
+  new AuditScan(o); // the options' errors (a bad network, a bad tenant pattern), here and before any thread starts
+  const chunk = tuning.chunk ?? CHUNK;
+  const workers = tuning.workers ?? Math.min(availableParallelism(), 4);
+  for (const file of files) {
+    if (await inRanges(file, chunk, workers) !== undefined) return assessOnThread(files, o, { chunk, workers }, onFile, tuning.onRescan);
+  }
+  return assessHere(files, o, { chunk, workers: 1 }, onFile, tuning.onRescan);
+}
+
+/** The assessment on this thread; files large enough in ranges on a pool of `workers` threads. */
+export async function assessHere(
+  files: readonly string[], o: AssessOptions, tuning: { readonly chunk: number; readonly workers: number },
+  onFile?: (p: AssessProgress) => void, onRescan?: (file: string, k: number) => void,
+): Promise<Assessment> {
+  const scan = new AuditScan(o);
+  let pool: RangePool | undefined;
+  const summaries: FileSummary[] = [];
+  try {
+    for (const [fileIndex, file] of files.entries()) {
+      const size = await inRanges(file, tuning.chunk, tuning.workers);
+      if (size !== undefined) {
+        pool ??= new RangePool(tuning.workers, o);
+        const r = await scanInRanges(scan, pool, file, fileIndex, size, { chunk: tuning.chunk, ...(onRescan === undefined ? {} : { onRescan }) });
+        summaries.push({ file, gzip: false, bytes: r.bytes, lines: r.lines });
+        onFile?.({ file, bytes: r.bytes, lines: r.lines });
+        continue;
+      }
+      const r = await forEachLine(file, (line, n, last) => { scan.line(line, file, fileIndex, n, last); });
+      summaries.push({ file, gzip: r.gzip, bytes: r.bytes, lines: r.lines });
+      if (r.damaged !== undefined) scan.problem({ file, line: r.lines + 1, problem: 'incomplete', detail: r.damaged });
+      onFile?.({ file, bytes: r.bytes, lines: r.lines });
+    }
+  } finally {
+    await pool?.close();
+  }
+  scan.finish();
+  return result(scan, o, summaries);
+}
+
+/** What the assessment's thread sends: progress, a range read again, and at the end the result or the error. */
+export type ThreadMessage =
+  | { readonly progress: AssessProgress } | { readonly rescan: { readonly file: string; readonly k: number } }
+  | { readonly result: Assessment } | { readonly error: ErrorData };
+
+function assessOnThread(
+  files: readonly string[], o: AssessOptions, tuning: { readonly chunk: number; readonly workers: number },
+  onFile?: (p: AssessProgress) => void, onRescan?: (file: string, k: number) => void,
+): Promise<Assessment> {
+  // The threads' young generation: V8 takes the size from this flag for every heap created after it (the CLI sets it
+  // larger for its own start). 4 MiB: a range's garbage dies young anyway, and memory stays flat in the file's size.
+  setFlagsFromString('--max-semi-space-size=4');
+  const w = new Worker(new URL('./vault-audit-thread.ts', import.meta.url), { workerData: { files, options: o, tuning } });
+  return new Promise<Assessment>((resolve, reject) => {
+    w.on('message', (m: ThreadMessage) => {
+      if ('progress' in m) onFile?.(m.progress);
+      else if ('rescan' in m) onRescan?.(m.rescan.file, m.rescan.k);
+      else if ('result' in m) resolve(m.result);
+      else reject(fromErrorData(m.error));
+    });
+    w.on('error', reject);
+    w.on('exit', (code) => { reject(new FirebreakError('INTERNAL', `the assessment's thread ended (exit ${code}) without a result`)); });
+  });
+}
+
+function result(scan: AuditScan, o: AssessOptions, summaries: FileSummary[]): Assessment {
+  const { events, paths, tenants, excluded, ops } = scan;
+  const suspicious = scan.suspicious;
   const order = (a: Located, b: Located) => a.fileIndex - b.fileIndex || a.line - b.line;
   const affected = [...tenants].map(([tenant, t]) => ({ tenant, reads: t.reads, lists: t.lists, paths: t.paths.size })).sort((a, b) => a.tenant.localeCompare(b.tenant));
   return {
     schema: ASSESS_SCHEMA,
     window: { since: o.since === undefined ? null : new Date(o.since).toISOString(), until: o.until === undefined ? null : new Date(o.until).toISOString() },
     input: {
-      files: summaries, lines: summaries.reduce((n, f) => n + f.lines, 0), entries, otherTypes,
-      problems: { total: problemTotal, byKind: problemKinds, first: problems }, operations: ops,
+      files: summaries, lines: summaries.reduce((n, f) => n + f.lines, 0), entries: scan.entries, otherTypes: scan.otherTypes,
+      problems: { total: scan.problemTotal, byKind: scan.problemKinds, first: scan.problems }, operations: ops,
     },
     suspicious: {
-      total: suspicious, byKind, allowListChecked: rules.allowed !== undefined, omitted: suspicious - events.length,
+      total: suspicious, byKind: scan.byKind, allowListChecked: o.allowedNetworks.length > 0, omitted: suspicious - events.length,
       events: events.sort(order).map((x): SuspiciousEvent => ({
         file: x.file, line: x.line, kinds: [...x.kinds], time: x.time, type: x.type, operation: x.operation, path: x.path,
         remoteAddress: x.remoteAddress, accessor: x.accessor, displayName: x.displayName, error: x.error,
@@ -169,6 +168,6 @@ export async function assessVaultAudit(files: readonly string[], o: AssessOption
       patterns: [...o.tenantPaths], affected, excludedTest: [...excluded].sort(), threshold: o.widespreadAbove,
       scope: affected.length > o.widespreadAbove ? 'widespread' : affected.length > 0 ? 'limited' : 'none',
     },
-    ...(finds.length > 0 ? { matches } : {}),
+    ...((o.find ?? []).some((f) => f.hashes.length > 0) ? { matches: scan.matches } : {}),
   };
 }
