@@ -7,7 +7,7 @@ import { approvalSignal, parseInput, resolveSignal, playbookWorkflow, type Appro
 import { computePlan, needsApproval, type Plan } from '../engine/playbook-plan.ts';
 import { assertValidPlaybook } from '../engine/playbook-validate.ts';
 import { DEFAULT_RETRY, withRetry } from '../engine/retry.ts';
-import type { Phase } from '../engine/playbook-types.ts';
+import type { EvidenceRef, EvidenceSink, Phase } from '../engine/playbook-types.ts';
 import type { Platform } from '../playbooks/platform.ts';
 import type { PlatformPlaybook } from '../playbooks/index.ts';
 import { TERMINAL_STATUSES, progressOf, type ProgressEvent, type RunOutcome, type RunRecord } from '../engine/runtime-types.ts';
@@ -91,6 +91,7 @@ export class App {
   readonly #b: Backend;
   readonly #audit: AuditRecorder;
   readonly #pollMs: number;
+  readonly #evidence: EvidenceSink;
 
   constructor(o: AppOptions) {
     this.settings = o.settings;
@@ -120,6 +121,7 @@ export class App {
     this.queries = new AppQueries({ journal: this.#b.journal, incidents, audit, playbooks: o.playbooks, settings: o.settings });
     for (const [system, perSecond] of Object.entries(o.settings.rateLimits)) runtime.setRateLimit(system, { perSecond });
     if (o.onCommitted !== undefined) runtime.onProgress(o.onCommitted);
+    this.#evidence = createEvidenceStore(o.settings.stateDir);
     const evidence = createEvidenceStore(o.settings.stateDir, (scope, ref) => {
       void this.#audit.record({ kind: 'evidence.captured', actor: 'firebreak', ...(scope.incidentId === null ? {} : { incidentId: scope.incidentId }), runId: scope.runId, stepId: scope.stepId, data: { ...ref } });
       if (scope.incidentId !== null) incidents.addEvent(scope.incidentId, 'evidence.captured', `evidence ${ref.name} captured by ${scope.stepId}`, { ...ref });
@@ -268,6 +270,23 @@ export class App {
     const run = this.run(req.runRef);
     await this.#b.credentials.label(req.ref, 'CURRENT', req.fingerprint, run.id);
     await this.#audit.record({ kind: 'credential.labelled', actor: req.actor, ...(run.incidentId === null ? {} : { incidentId: run.incidentId }), runId: run.id, data: { ref: req.ref, stage: 'CURRENT', fingerprint: req.fingerprint, note: req.note } });
+  }
+
+  /**
+   * Stores what a command run by hand found (an assessment) as evidence of an open incident: a file with its
+   * SHA-256 under the incident's evidence, an entry in its timeline (the report lists it), and the audit trail
+   * under the person's name.
+   */
+  async attachEvidence(req: { incidentRef: string; name: string; source: string; data: unknown; actor: string }): Promise<EvidenceRef & { incidentId: string }> {
+    checkIdentity(req.actor, 'the actor');
+    const { incidents } = this.#b;
+    const i = incidents.get(req.incidentRef);
+    if (i.status === 'closed') throw new FirebreakError('CONFLICT', `incident ${i.id} is closed: evidence is added to an open incident`);
+    const at = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '');
+    const ref = await this.#evidence.store({ incidentId: i.id, runId: `by-hand-${at}`, stepId: req.source }, req.name, req.data);
+    incidents.addEvent(i.id, 'evidence.captured', `evidence ${ref.name} captured by ${req.source} (run by ${req.actor})`, { ...ref });
+    await this.#audit.record({ kind: 'evidence.captured', actor: req.actor, incidentId: i.id, data: { ...ref, source: req.source } });
+    return { ...ref, incidentId: i.id };
   }
 
   /** Closes an incident (after review). */

@@ -68,6 +68,8 @@ export const assessmentSchema = z.object({
     scope: z.enum(['widespread', 'limited', 'none']),
   }),
   matches: z.array(findMatch).optional().describe('With --find-token / --find-value: every line that used it.'),
+  evidence: z.object({ incidentId: z.string(), ref: z.string().describe('The file, relative to the state directory.'), sha256: z.string() }).optional()
+    .describe('With --incident: where the assessment (without this field) was stored as evidence.'),
 });
 
 export type Assessment = z.infer<typeof assessmentSchema>;

@@ -24,6 +24,7 @@ export interface AssessCliOptions {
   readonly findFd?: string;
   readonly auditDevice: string;
   readonly saltFd?: string;
+  readonly incident?: string;
 }
 
 const n = (x: number): string => x.toLocaleString('en-US');
@@ -39,11 +40,23 @@ export async function assessVaultAuditCommand(c: CommandContext, o: AssessCliOpt
     ...(o.testTenant === undefined ? {} : { testTenants: o.testTenant }), ...(o.widespreadAbove === undefined ? {} : { widespreadAbove: o.widespreadAbove }),
     ...(o.kvMount === undefined ? {} : { kvMounts: o.kvMount }),
   }, Date.now());
+  // An incident named by hand is checked before the logs are read: a typo must not cost the whole read.
+  const incidentId = o.incident === undefined ? undefined : await withApp(c.g, async (app) => {
+    const i = await app.queries.incident(o.incident ?? '');
+    if (i.status === 'closed') throw new FirebreakError('CONFLICT', `--incident ${i.id}: the incident is closed; evidence is added to an open incident`);
+    return i.id;
+  }, { playbooks: false });
   const find = await findHashes(c, o, config !== undefined);
   const progress = !c.g.json && process.stderr.isTTY;
   const result = await assessVaultAudit(files, { ...options, ...(find === undefined ? {} : { find: [find] }) }, progress ? (p) => { c.out.err(`read ${p.file}: ${n(p.lines)} lines, ${mb(p.bytes)}`); } : undefined);
-  if (c.g.json) c.out.data(result);
-  else printAssessment(c.out, result, find?.label);
+  const stored = incidentId === undefined ? undefined : await withApp(c.g, (app) => app.attachEvidence({
+    incidentRef: incidentId, name: 'vault-audit-assessment', source: 'assess-vault-audit', data: result, actor: c.actor(),
+  }), { playbooks: false });
+  if (c.g.json) c.out.data(stored === undefined ? result : { ...result, evidence: { incidentId: stored.incidentId, ref: stored.ref, sha256: stored.sha256 } });
+  else {
+    printAssessment(c.out, result, find?.label);
+    if (stored !== undefined) { c.out.line(); c.out.line(`Stored as evidence of incident ${stored.incidentId}: ${stored.ref} (SHA-256 ${stored.sha256})`); }
+  }
   return 0;
 }
 

@@ -24,6 +24,7 @@ export function registerAssessCommands(program: Command): void {
     .option('--find-fd <n>', 'read the token or value to find from this file descriptor (one line) instead of the terminal')
     .option('--audit-device <path>', 'the audit device whose HMAC to compute, through provider.vault (sys/audit-hash/<path>)', 'file')
     .option('--salt-fd <n>', 'compute the HMAC here with the audit device\'s salt read from this file descriptor, instead of asking Vault')
+    .option('--incident <id>', 'store the assessment as evidence of this open incident (a file with its SHA-256, in the timeline and the report; needs firebreak.yaml)')
     .addHelpText('after', `
 A request entry and its response entry (the same request.id) are one operation, counted once: the
 response, which carries the outcome. Lines that are not JSON, not UTF-8 or cut off are counted and
@@ -35,6 +36,7 @@ Examples:
   firebreak assess vault-audit --log /var/log/vault/audit.log --log /var/log/vault/audit.log.1.gz
   firebreak assess vault-audit --log audit.log --since 2026-12-01T00:00:00Z --until 2026-12-02T00:00:00Z
   firebreak assess vault-audit --log audit.log --since 7d --allow 10.0.0.0/8 --json
-  firebreak assess vault-audit --log audit.log --all --find-token          # the token is typed, never an argument`)
+  firebreak assess vault-audit --log audit.log --all --find-token          # the token is typed, never an argument
+  firebreak assess vault-audit --log audit.log --since 48h --incident inc-2026-12-03-0001`)
     .action(action(async (c, o: AssessCliOptions) => (await import('./assess-actions.ts')).assessVaultAuditCommand(c, o)));
 }
