@@ -88,10 +88,21 @@ export class RangePool {
 
   get size(): number { return this.#size; }
 
+  /** Why a thread died (out of memory on a line of gigabytes, a bug): every range still to scan fails with it. */
+  #broken: Error | undefined;
+
   #start(): Worker | undefined {
     const w = new Worker(new URL('./vault-audit-worker.ts', import.meta.url), { workerData: this.#options });
     w.on('message', (r: Reply) => { this.#settle(w)?.resolve(r); });
-    w.on('error', (e: Error) => { this.#settle(w)?.reject(e); });
+    const died = (e: Error) => {
+      this.#broken ??= e;
+      const job = this.#running.get(w);
+      this.#running.delete(w);
+      job?.reject(e);
+      for (const queued of this.#queue.splice(0)) queued.reject(e);
+    };
+    w.on('error', died);
+    w.on('exit', (code) => { died(new Error(`a thread reading the log ended (exit ${code})`)); });
     this.#all.push(w);
     return w;
   }
@@ -118,6 +129,7 @@ export class RangePool {
   /** Scans range k of the file on the next free thread. */
   scan(task: RangeTask): Promise<{ part: ScanPart; bytes: number }> {
     return new Promise<Reply>((resolve, reject) => {
+      if (this.#broken !== undefined) { reject(this.#broken); return; }
       this.#queue.push({ task, resolve, reject });
       this.#next();
     }).then((r) => {
@@ -127,6 +139,7 @@ export class RangePool {
   }
 
   async close(): Promise<void> {
+    this.#broken ??= new Error('the pool is closed');
     await Promise.all(this.#all.map((w) => w.terminate()));
   }
 }

@@ -8,7 +8,9 @@ import type { AssessOptions } from './vault-audit-kinds.ts';
 const { files, options, tuning } = workerData as { files: string[]; options: AssessOptions; tuning: { chunk: number; workers: number } };
 const send = (m: ThreadMessage) => { parentPort?.postMessage(m); };
 try {
-  const result = await assessHere(files, options, tuning, (progress) => { send({ progress }); }, (file, k) => { send({ rescan: { file, k } }); });
+  const result = await assessHere(files, options, tuning, {
+    onFile: (progress) => { send({ progress }); }, onReading: (reading) => { send({ reading }); }, onRescan: (file, k) => { send({ rescan: { file, k } }); },
+  });
   send({ result });
 } catch (err) {
   send({ error: toErrorData(err) });

@@ -25,15 +25,22 @@ export interface ScanTuning {
   readonly chunk?: number;
   /** Worker threads (default: the cores, at most 4); 1 or fewer: one pass on this thread. */
   readonly workers?: number;
-  /** Told of each range read again here because its part could not be absorbed exactly (for the tests). */
+}
+
+/** What the caller is told while the assessment reads. */
+export interface AssessEvents {
+  /** A file read to its end. */
+  readonly onFile?: (p: AssessProgress) => void;
+  /** Within a file read in ranges, after each range: the bytes read so far of its size. */
+  readonly onReading?: (p: { readonly file: string; readonly bytes: number; readonly size: number }) => void;
+  /** A range read again on the assessment's thread because its part could not be absorbed exactly. */
   readonly onRescan?: (file: string, k: number) => void;
 }
 
 const CHUNK = 16 * 2 ** 20;
 
 /** One file in ranges on the pool's threads, absorbed in order; a range that cannot be absorbed exactly is read again here. */
-async function scanInRanges(scan: AuditScan, pool: RangePool, file: string, fileIndex: number, size: number, tuning: { readonly chunk: number; readonly onRescan?: (file: string, k: number) => void }): Promise<{ bytes: number; lines: number }> {
-  const { chunk } = tuning;
+async function scanInRanges(scan: AuditScan, pool: RangePool, file: string, fileIndex: number, size: number, chunk: number, events: AssessEvents): Promise<{ bytes: number; lines: number }> {
   const ranges = Math.ceil(size / chunk);
   const results = new Map<number, Promise<{ part: ScanPart; bytes: number }>>();
   let next = 0;
@@ -49,13 +56,14 @@ async function scanInRanges(scan: AuditScan, pool: RangePool, file: string, file
       if (scan.absorb(r.part, lines)) {
         bytes += r.bytes;
         lines += r.part.lines;
-        continue;
+      } else {
+        events.onRescan?.(file, k);
+        const offset = lines;
+        const again = rangeLines({ file, fileIndex, k, chunk, ranges }, (line, n, last) => { scan.line(line, file, fileIndex, offset + n, last); });
+        bytes += again.bytes;
+        lines += again.lines;
       }
-      tuning.onRescan?.(file, k);
-      const offset = lines;
-      const again = rangeLines({ file, fileIndex, k, chunk, ranges }, (line, n, last) => { scan.line(line, file, fileIndex, offset + n, last); });
-      bytes += again.bytes;
-      lines += again.lines;
+      events.onReading?.({ file, bytes, size });
     }
   } finally {
     // Settle what is still in flight after a failure, so that no rejection goes unhandled.
@@ -76,20 +84,19 @@ async function inRanges(file: string, chunk: number, workers: number): Promise<n
  * own (vault-audit-thread.ts): the ranges are absorbed there, and this thread (the CLI's, or the engine's with
  * the other steps' I/O) only waits for the result.
  */
-export async function assessVaultAudit(files: readonly string[], o: AssessOptions, onFile?: (p: AssessProgress) => void, tuning: ScanTuning = {}): Promise<Assessment> {
+export async function assessVaultAudit(files: readonly string[], o: AssessOptions, events: AssessEvents = {}, tuning: ScanTuning = {}): Promise<Assessment> {
   new AuditScan(o); // the options' errors (a bad network, a bad tenant pattern), here and before any thread starts
   const chunk = tuning.chunk ?? CHUNK;
   const workers = tuning.workers ?? Math.min(availableParallelism(), 4);
   for (const file of files) {
-    if (await inRanges(file, chunk, workers) !== undefined) return assessOnThread(files, o, { chunk, workers }, onFile, tuning.onRescan);
+    if (await inRanges(file, chunk, workers) !== undefined) return assessOnThread(files, o, { chunk, workers }, events);
   }
-  return assessHere(files, o, { chunk, workers: 1 }, onFile, tuning.onRescan);
+  return assessHere(files, o, { chunk, workers: 1 }, events);
 }
 
 /** The assessment on this thread; files large enough in ranges on a pool of `workers` threads. */
 export async function assessHere(
-  files: readonly string[], o: AssessOptions, tuning: { readonly chunk: number; readonly workers: number },
-  onFile?: (p: AssessProgress) => void, onRescan?: (file: string, k: number) => void,
+  files: readonly string[], o: AssessOptions, tuning: { readonly chunk: number; readonly workers: number }, events: AssessEvents,
 ): Promise<Assessment> {
   const scan = new AuditScan(o);
   let pool: RangePool | undefined;
@@ -99,15 +106,15 @@ export async function assessHere(
       const size = await inRanges(file, tuning.chunk, tuning.workers);
       if (size !== undefined) {
         pool ??= new RangePool(tuning.workers, o);
-        const r = await scanInRanges(scan, pool, file, fileIndex, size, { chunk: tuning.chunk, ...(onRescan === undefined ? {} : { onRescan }) });
+        const r = await scanInRanges(scan, pool, file, fileIndex, size, tuning.chunk, events);
         summaries.push({ file, gzip: false, bytes: r.bytes, lines: r.lines });
-        onFile?.({ file, bytes: r.bytes, lines: r.lines });
+        events.onFile?.({ file, bytes: r.bytes, lines: r.lines });
         continue;
       }
       const r = await forEachLine(file, (line, n, last) => { scan.line(line, file, fileIndex, n, last); });
       summaries.push({ file, gzip: r.gzip, bytes: r.bytes, lines: r.lines });
       if (r.damaged !== undefined) scan.problem({ file, line: r.lines + 1, problem: 'incomplete', detail: r.damaged });
-      onFile?.({ file, bytes: r.bytes, lines: r.lines });
+      events.onFile?.({ file, bytes: r.bytes, lines: r.lines });
     }
   } finally {
     await pool?.close();
@@ -118,12 +125,12 @@ export async function assessHere(
 
 /** What the assessment's thread sends: progress, a range read again, and at the end the result or the error. */
 export type ThreadMessage =
-  | { readonly progress: AssessProgress } | { readonly rescan: { readonly file: string; readonly k: number } }
+  | { readonly progress: AssessProgress } | { readonly reading: { readonly file: string; readonly bytes: number; readonly size: number } }
+  | { readonly rescan: { readonly file: string; readonly k: number } }
   | { readonly result: Assessment } | { readonly error: ErrorData };
 
 function assessOnThread(
-  files: readonly string[], o: AssessOptions, tuning: { readonly chunk: number; readonly workers: number },
-  onFile?: (p: AssessProgress) => void, onRescan?: (file: string, k: number) => void,
+  files: readonly string[], o: AssessOptions, tuning: { readonly chunk: number; readonly workers: number }, events: AssessEvents,
 ): Promise<Assessment> {
   // The threads' young generation: V8 takes the size from this flag for every heap created after it (the CLI sets it
   // larger for its own start). 4 MiB: a range's garbage dies young anyway, and memory stays flat in the file's size.
@@ -131,8 +138,9 @@ function assessOnThread(
   const w = new Worker(new URL('./vault-audit-thread.ts', import.meta.url), { workerData: { files, options: o, tuning } });
   return new Promise<Assessment>((resolve, reject) => {
     w.on('message', (m: ThreadMessage) => {
-      if ('progress' in m) onFile?.(m.progress);
-      else if ('rescan' in m) onRescan?.(m.rescan.file, m.rescan.k);
+      if ('progress' in m) events.onFile?.(m.progress);
+      else if ('reading' in m) events.onReading?.(m.reading);
+      else if ('rescan' in m) events.onRescan?.(m.rescan.file, m.rescan.k);
       else if ('result' in m) resolve(m.result);
       else reject(fromErrorData(m.error));
     });

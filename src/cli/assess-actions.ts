@@ -5,7 +5,7 @@ import { readHidden } from './hidden-input.ts';
 import { withApp, type CommandContext } from './cli-context.ts';
 import type { Out } from './output.ts';
 import { loadConfig } from '../config/config-load.ts';
-import { assessVaultAudit } from '../assess/vault-audit.ts';
+import { assessVaultAudit, type AssessEvents } from '../assess/vault-audit.ts';
 import { assessOptions } from '../assess/vault-audit-options.ts';
 import type { Assessment } from '../assess/vault-audit-types.ts';
 
@@ -48,7 +48,7 @@ export async function assessVaultAuditCommand(c: CommandContext, o: AssessCliOpt
   }, { playbooks: false });
   const find = await findHashes(c, o, config !== undefined);
   const progress = !c.g.json && process.stderr.isTTY;
-  const result = await assessVaultAudit(files, { ...options, ...(find === undefined ? {} : { find: [find] }) }, progress ? (p) => { c.out.err(`read ${p.file}: ${n(p.lines)} lines, ${mb(p.bytes)}`); } : undefined);
+  const result = await assessVaultAudit(files, { ...options, ...(find === undefined ? {} : { find: [find] }) }, progress ? progressLines(c.out) : {});
   const stored = incidentId === undefined ? undefined : await withApp(c.g, (app) => app.attachEvidence({
     incidentRef: incidentId, name: 'vault-audit-assessment', source: 'assess-vault-audit', data: result, actor: c.actor(),
   }), { playbooks: false });
@@ -58,6 +58,19 @@ export async function assessVaultAuditCommand(c: CommandContext, o: AssessCliOpt
     if (stored !== undefined) { c.out.line(); c.out.line(`Stored as evidence of incident ${stored.incidentId}: ${stored.ref} (SHA-256 ${stored.sha256})`); }
   }
   return 0;
+}
+
+/** Progress on stderr: each file read, and every few seconds within a large one. */
+function progressLines(out: Out, everyMs = 3000): AssessEvents {
+  let next = Date.now() + everyMs;
+  return {
+    onFile: (p) => { out.err(`read ${p.file}: ${n(p.lines)} lines, ${mb(p.bytes)}`); },
+    onReading: (p) => {
+      if (Date.now() < next) return;
+      next = Date.now() + everyMs;
+      out.err(`reading ${p.file}: ${mb(p.bytes)} of ${mb(p.size)} (${Math.floor((100 * p.bytes) / Math.max(p.size, 1))} %)`);
+    },
+  };
 }
 
 /**

@@ -3,10 +3,11 @@
 // duplicates across ranges, a request waiting across ranges, lines longer than a range, a last line cut off.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assessVaultAudit } from '../../src/assess/vault-audit.ts';
+import { RangePool } from '../../src/assess/audit-ranges.ts';
 import { entryTimeOf, timeOf } from '../../src/assess/vault-audit-classify.ts';
 import { sharedFile } from '../helpers/shared.ts';
 import { ALL, HMAC, pair, requestOnly, responseOnly } from './assess-entries.ts';
@@ -63,12 +64,19 @@ test('ranges on worker threads give the one pass\'s result exactly, for any thre
   let rescans = 0;
   for (const workers of [2, 3]) {
     for (const chunk of [300, 1000, 2500, 7000]) {
-      const par = await assessVaultAudit([file], ALL, undefined, { workers, chunk, onRescan: () => { rescans++; } });
+      const par = await assessVaultAudit([file], ALL, { onRescan: () => { rescans++; } }, { workers, chunk });
       assert.deepEqual(par, one, `${workers} threads, ranges of ${chunk} bytes`);
     }
   }
   // The duplicated response fell in another range than the first one at least once: that range was read again.
   assert.ok(rescans > 0, 'no range was read again: the duplicate never crossed a range');
+
+  // Progress within the file: after each range, the bytes read so far, up to the whole file.
+  const read: number[] = [];
+  await assessVaultAudit([file], ALL, { onReading: (p) => { read.push(p.bytes); assert.equal(p.size, statSync(file).size); } }, { workers: 2, chunk: 1000 });
+  assert.equal(read.length, Math.ceil(statSync(file).size / 1000));
+  assert.deepEqual([...read].sort((a, b) => a - b), read);
+  assert.equal(read.at(-1), statSync(file).size);
 });
 
 test('the real samples in ranges of a few kilobytes, on two and three threads: the one pass\'s result', async (t) => {
@@ -99,4 +107,18 @@ test('the time of an entry read on the fast path is the full parser\'s, to the m
     const t = `${base}${digits === 0 ? '' : `.${String(next()).padStart(10, '0').slice(0, digits)}`}Z`;
     assert.equal(entryTimeOf(t), timeOf(t), t);
   }
+});
+
+test('a range whose thread ends before answering fails, as do the ranges after it: nothing waits forever', async (t) => {
+  const dir = dirFor(t);
+  const file = join(dir, 'audit.log');
+  writeFileSync(file, `${Array.from({ length: 4000 }, (_, i) => pair({ path: `secret/data/app/k${i}` })).flat().join('\n')}\n`);
+  const pool = new RangePool(1, ALL);
+  const first = pool.scan({ file, fileIndex: 0, k: 0, chunk: 4096, ranges: 2 });
+  const second = pool.scan({ file, fileIndex: 0, k: 1, chunk: 4096, ranges: 2 });
+  await pool.close();
+  // The first may in principle have been answered before the close; it settles either way. The second was queued behind it.
+  await Promise.allSettled([first]);
+  await assert.rejects(second);
+  await assert.rejects(pool.scan({ file, fileIndex: 0, k: 1, chunk: 4096, ranges: 2 }), /closed/);
 });
