@@ -44,7 +44,14 @@ async function scanInRanges(scan: AuditScan, pool: RangePool, file: string, file
   const ranges = Math.ceil(size / chunk);
   const results = new Map<number, Promise<{ part: ScanPart; bytes: number }>>();
   let next = 0;
-  const fill = (upTo: number) => { for (; next < ranges && next < upTo; next++) results.set(next, pool.scan({ file, fileIndex, k: next, chunk, ranges })); };
+  const fill = (upTo: number) => {
+    for (; next < ranges && next < upTo; next++) {
+      const p = pool.scan({ file, fileIndex, k: next, chunk, ranges });
+      // Awaited in its turn; a failure before then (a thread that died) is not an unhandled rejection.
+      p.catch(() => undefined);
+      results.set(next, p);
+    }
+  };
   let bytes = 0;
   let lines = 0;
   try {
