@@ -39,6 +39,42 @@ export async function isGzip(file: string): Promise<boolean> {
 }
 
 /**
+ * Lines out of chunks: each line (without its newline) to `onLine` with its 1-based number, a line that spans chunks
+ * kept until its end arrives (copied when the caller reuses the chunk's memory), and at the end a last line without
+ * a newline with `last` true.
+ */
+export class LineSplitter {
+  lines = 0;
+  #carry: Buffer[] = [];
+  readonly #onLine: (line: Buffer, n: number, last: boolean) => void;
+  readonly #copy: boolean;
+
+  constructor(onLine: (line: Buffer, n: number, last: boolean) => void, options: { readonly reusedChunks: boolean }) {
+    this.#onLine = onLine;
+    this.#copy = options.reusedChunks;
+  }
+
+  push(chunk: Buffer): void {
+    let from = 0;
+    for (let nl = chunk.indexOf(NL, from); nl !== -1; nl = chunk.indexOf(NL, from)) {
+      const piece = chunk.subarray(from, nl);
+      this.lines++;
+      if (this.#carry.length === 0) this.#onLine(piece, this.lines, false);
+      else { this.#carry.push(piece); this.#onLine(Buffer.concat(this.#carry), this.lines, false); this.#carry = []; }
+      from = nl + 1;
+    }
+    if (from < chunk.length) this.#carry.push(this.#copy ? Buffer.from(chunk.subarray(from)) : chunk.subarray(from));
+  }
+
+  end(): void {
+    if (this.#carry.length === 0) return;
+    this.lines++;
+    this.#onLine(Buffer.concat(this.#carry), this.lines, true);
+    this.#carry = [];
+  }
+}
+
+/**
  * Calls `onLine` with each line (without its newline) and its 1-based number; `last` is true for a final line that
  * had no newline (cut off, or a file still being written). Returns what was read.
  */
@@ -46,23 +82,13 @@ export async function forEachLine(file: string, onLine: (line: Buffer, n: number
   const gzip = await isGzip(file);
   const raw = createReadStream(file, { highWaterMark: 1 << 20 });
   const stream: Readable = gzip ? raw.pipe(createGunzip()) : raw;
+  const lines = new LineSplitter(onLine, { reusedChunks: false });
   let bytes = 0;
-  let n = 0;
-  // The start of a line that spans chunks, in pieces (joined once, when its end arrives).
-  let carry: Buffer[] = [];
   let damaged: string | undefined;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       bytes += chunk.length;
-      let from = 0;
-      for (let nl = chunk.indexOf(NL, from); nl !== -1; nl = chunk.indexOf(NL, from)) {
-        const piece = chunk.subarray(from, nl);
-        n++;
-        if (carry.length === 0) onLine(piece, n, false);
-        else { carry.push(piece); onLine(Buffer.concat(carry), n, false); carry = []; }
-        from = nl + 1;
-      }
-      if (from < chunk.length) carry.push(chunk.subarray(from));
+      lines.push(chunk);
     }
   } catch (err) {
     if (!gzip) throw err;
@@ -70,9 +96,6 @@ export async function forEachLine(file: string, onLine: (line: Buffer, n: number
   } finally {
     raw.destroy();
   }
-  if (carry.length > 0) {
-    n++;
-    onLine(Buffer.concat(carry), n, true);
-  }
-  return { gzip, bytes, lines: n, ...(damaged === undefined ? {} : { damaged }) };
+  lines.end();
+  return { gzip, bytes, lines: lines.lines, ...(damaged === undefined ? {} : { damaged }) };
 }

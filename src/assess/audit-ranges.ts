@@ -1,5 +1,6 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import { LineSplitter } from './audit-lines.ts';
 import type { AssessOptions } from './vault-audit-kinds.ts';
 import type { ScanPart } from './vault-audit-scan.ts';
 
@@ -43,27 +44,16 @@ export function rangeLines(t: RangeTask, onLine: (line: Buffer, n: number, last:
     const start = lineStart(fd, t.k * t.chunk);
     const end = t.k === t.ranges - 1 ? Infinity : lineStart(fd, (t.k + 1) * t.chunk);
     const buf = (block ??= Buffer.allocUnsafe(BLOCK));
+    const lines = new LineSplitter(onLine, { reusedChunks: true });
     let pos = start;
-    let n = 0;
-    // The start of a line that spans reads, copied (the read buffer is reused).
-    let carry: Buffer[] = [];
     while (pos < end) {
       const got = readSync(fd, buf, 0, Math.min(BLOCK, end - pos), pos);
       if (got === 0) break;
       pos += got;
-      const chunk = buf.subarray(0, got);
-      let from = 0;
-      for (let nl = chunk.indexOf(NL, from); nl !== -1; nl = chunk.indexOf(NL, from)) {
-        const piece = chunk.subarray(from, nl);
-        n++;
-        if (carry.length === 0) onLine(piece, n, false);
-        else { carry.push(piece); onLine(Buffer.concat(carry), n, false); carry = []; }
-        from = nl + 1;
-      }
-      if (from < got) carry.push(Buffer.from(chunk.subarray(from)));
+      lines.push(buf.subarray(0, got));
     }
-    if (carry.length > 0) { n++; onLine(Buffer.concat(carry), n, true); }
-    return { bytes: pos - start, lines: n };
+    lines.end();
+    return { bytes: pos - start, lines: lines.lines };
   } finally {
     closeSync(fd);
   }

@@ -95,25 +95,26 @@ export async function assessVaultAudit(files: readonly string[], o: AssessOption
   new AuditScan(o); // the options' errors (a bad network, a bad tenant pattern), here and before any thread starts
   const chunk = tuning.chunk ?? CHUNK;
   const workers = tuning.workers ?? Math.min(availableParallelism(), 4);
-  for (const file of files) {
-    if (await inRanges(file, chunk, workers) !== undefined) return assessOnThread(files, o, { chunk, workers }, events);
-  }
-  return assessHere(files, o, { chunk, workers: 1 }, events);
+  const ranged: (number | null)[] = [];
+  for (const file of files) ranged.push(await inRanges(file, chunk, workers) ?? null);
+  const plan: ReadPlan = { chunk, workers, ranged };
+  return ranged.some((size) => size !== null) ? assessOnThread(files, o, plan, events) : assessHere(files, o, plan, events);
 }
 
-/** The assessment on this thread; files large enough in ranges on a pool of `workers` threads. */
-export async function assessHere(
-  files: readonly string[], o: AssessOptions, tuning: { readonly chunk: number; readonly workers: number }, events: AssessEvents,
-): Promise<Assessment> {
+/** How the files are read: `ranged[i]`, the size of file i when it is read in ranges of `chunk` on `workers` threads, else null. */
+export interface ReadPlan { readonly chunk: number; readonly workers: number; readonly ranged: readonly (number | null)[] }
+
+/** The assessment on this thread, the files the plan names read in ranges on a pool of threads. */
+export async function assessHere(files: readonly string[], o: AssessOptions, plan: ReadPlan, events: AssessEvents): Promise<Assessment> {
   const scan = new AuditScan(o);
   let pool: RangePool | undefined;
   const summaries: FileSummary[] = [];
   try {
     for (const [fileIndex, file] of files.entries()) {
-      const size = await inRanges(file, tuning.chunk, tuning.workers);
-      if (size !== undefined) {
-        pool ??= new RangePool(tuning.workers, o);
-        const r = await scanInRanges(scan, pool, file, fileIndex, size, tuning.chunk, events);
+      const size = plan.ranged[fileIndex] ?? null;
+      if (size !== null) {
+        pool ??= new RangePool(plan.workers, o);
+        const r = await scanInRanges(scan, pool, file, fileIndex, size, plan.chunk, events);
         summaries.push({ file, gzip: false, bytes: r.bytes, lines: r.lines });
         events.onFile?.({ file, bytes: r.bytes, lines: r.lines });
         continue;
@@ -137,12 +138,12 @@ export type ThreadMessage =
   | { readonly result: Assessment } | { readonly error: ErrorData };
 
 function assessOnThread(
-  files: readonly string[], o: AssessOptions, tuning: { readonly chunk: number; readonly workers: number }, events: AssessEvents,
+  files: readonly string[], o: AssessOptions, plan: ReadPlan, events: AssessEvents,
 ): Promise<Assessment> {
   // The threads' young generation: V8 takes the size from this flag for every heap created after it (the CLI sets it
   // larger for its own start). 4 MiB: a range's garbage dies young anyway, and memory stays flat in the file's size.
   setFlagsFromString('--max-semi-space-size=4');
-  const w = new Worker(new URL('./vault-audit-thread.ts', import.meta.url), { workerData: { files, options: o, tuning } });
+  const w = new Worker(new URL('./vault-audit-thread.ts', import.meta.url), { workerData: { files, options: o, plan } });
   return new Promise<Assessment>((resolve, reject) => {
     w.on('message', (m: ThreadMessage) => {
       if ('progress' in m) events.onFile?.(m.progress);
