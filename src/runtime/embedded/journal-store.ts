@@ -154,12 +154,19 @@ export class JournalStore {
       const prev = s.isNew === true ? undefined : this.#stmt('SELECT attempts FROM steps WHERE run_id = ? AND step_id = ?').get(s.runId, s.stepId);
       const attempt = (prev === undefined ? 0 : Number(prev['attempts'])) + 1;
       if (prev === undefined) {
+        // A first attempt is the step's row itself: most steps have no other (one row written, not two).
         this.#stmt(`INSERT INTO steps (run_id, step_id, parent_id, kind, status, attempts, meta, started_at, seq) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)`)
           .run(s.runId, s.stepId, s.parentId, s.kind, s.status ?? 'running', json(s.meta), s.now, this.#nextSeq(s.runId));
-      } else {
-        this.#stmt(`UPDATE steps SET status = ?, attempts = ?, error = NULL, ended_at = NULL, started_at = COALESCE(started_at, ?) WHERE run_id = ? AND step_id = ?`)
-          .run(s.status ?? 'running', attempt, s.now, s.runId, s.stepId);
+        return attempt;
       }
+      // A second attempt: the first gets its own row, from the step's, before the step's is reset.
+      if (attempt === 2) {
+        this.#stmt(`INSERT OR IGNORE INTO attempts (run_id, step_id, attempt, started_at, ended_at, outcome, error)
+          SELECT run_id, step_id, 1, started_at, ended_at, CASE WHEN ended_at IS NULL THEN NULL ELSE status END, error FROM steps WHERE run_id = ? AND step_id = ?`)
+          .run(s.runId, s.stepId);
+      }
+      this.#stmt(`UPDATE steps SET status = ?, attempts = ?, error = NULL, ended_at = NULL, started_at = COALESCE(started_at, ?) WHERE run_id = ? AND step_id = ?`)
+        .run(s.status ?? 'running', attempt, s.now, s.runId, s.stepId);
       this.#stmt('INSERT INTO attempts (run_id, step_id, attempt, started_at) VALUES (?, ?, ?, ?)').run(s.runId, s.stepId, attempt, s.now);
       return attempt;
     });
@@ -171,8 +178,11 @@ export class JournalStore {
       const output = s.output === undefined ? null : json(s.output);
       this.#stmt('UPDATE steps SET status = ?, output = ?, sealed = COALESCE(?, sealed), error = ?, ended_at = ? WHERE run_id = ? AND step_id = ?')
         .run(s.status, output, s.sealed ?? null, s.error === undefined ? null : json(s.error), s.now, s.runId, s.stepId);
-      this.#stmt('UPDATE attempts SET ended_at = ?, outcome = ?, error = ? WHERE run_id = ? AND step_id = ? AND attempt = ?')
-        .run(s.now, s.status, s.error === undefined ? null : json(s.error), s.runId, s.stepId, s.attempt);
+      // A first attempt's end is the step's (its row is written only if there is a second).
+      if (s.attempt > 1) {
+        this.#stmt('UPDATE attempts SET ended_at = ?, outcome = ?, error = ? WHERE run_id = ? AND step_id = ? AND attempt = ?')
+          .run(s.now, s.status, s.error === undefined ? null : json(s.error), s.runId, s.stepId, s.attempt);
+      }
       return output;
     });
   }
@@ -203,7 +213,12 @@ export class JournalStore {
   }
 
   attempts(runId: string): { stepId: string; attempt: number; startedAt: string; endedAt: string | null; outcome: string | null; error: ErrorData | null }[] {
-    return this.#stmt('SELECT * FROM attempts WHERE run_id = ? ORDER BY started_at, step_id, attempt').all(runId).map((r) => ({
+    // A step of one attempt is its own record (a row in attempts for it, written before 2026-12-03, is not read).
+    return this.#stmt(`SELECT a.step_id, a.attempt, a.started_at, a.ended_at, a.outcome, a.error FROM attempts a JOIN steps s USING (run_id, step_id)
+        WHERE a.run_id = ? AND s.attempts > 1
+      UNION ALL SELECT step_id, 1, started_at, ended_at, CASE WHEN ended_at IS NULL THEN NULL ELSE status END, error FROM steps
+        WHERE run_id = ? AND attempts = 1 AND started_at IS NOT NULL
+      ORDER BY started_at, step_id, attempt`).all(runId, runId).map((r) => ({
       stepId: String(r['step_id']), attempt: Number(r['attempt']), startedAt: String(r['started_at']), endedAt: str(r['ended_at']),
       outcome: str(r['outcome']), error: parse(r['error']) as ErrorData | null,
     }));
