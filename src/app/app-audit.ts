@@ -8,7 +8,7 @@ const SOURCE = 'journal';
 const BATCH = 500;
 const HELD_MAX = 20 * BATCH;
 /** How long committed events wait to be appended together. */
-const COALESCE_MS = Number(process.env['FB_COALESCE'] ?? 2);
+const COALESCE_MS = 2;
 
 /**
  * Everything the application writes to the audit trail goes through here, in

@@ -138,6 +138,24 @@ export class JournalStore {
     return next;
   }
 
+  /** Takes the run's next step number now, for a row written later ({@link insertEnded}). */
+  reserveSeq(runId: string): number {
+    return this.#nextSeq(runId);
+  }
+
+  /**
+   * Journals a step that has no row yet as ended (its one attempt, started at
+   * `startedAt`, with the number `seq` taken then). Returns the output as stored.
+   */
+  insertEnded(s: { runId: string; stepId: string; parentId: string | null; kind: StepRecord['kind']; meta: Readonly<Record<string, unknown>>; seq: number; startedAt: string; status: StepStatus; output?: unknown; error?: ErrorData; now: string }): string | null {
+    return this.tx(() => {
+      const output = s.output === undefined ? null : json(s.output);
+      this.#stmt(`INSERT INTO steps (run_id, step_id, parent_id, kind, status, attempts, meta, output, error, started_at, ended_at, seq) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)`)
+        .run(s.runId, s.stepId, s.parentId, s.kind, s.status, json(s.meta), output, s.error === undefined ? null : json(s.error), s.startedAt, s.now, s.seq);
+      return output;
+    });
+  }
+
   /** A new execution of the run (perhaps after another process wrote to it), or its end: the step count is read again. */
   forgetSeq(runId: string): void {
     this.#seq.delete(runId);

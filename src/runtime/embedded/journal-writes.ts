@@ -24,10 +24,29 @@ export interface AttemptEnd {
   readonly error?: ErrorData;
 }
 
+/**
+ * A step journaled once, at its end, with the start it had: a fan-out item of
+ * a first execution (it acts only through its own steps, each journaled
+ * before it acts; its row says it ended). `seq` was taken when it started,
+ * so the rows keep the order the items started in.
+ */
+export interface EndedStep {
+  readonly stepId: string;
+  readonly parentId: string | null;
+  readonly kind: StepRecord['kind'];
+  readonly meta: Readonly<Record<string, unknown>>;
+  readonly seq: number;
+  readonly startedAt: string;
+  readonly status: StepStatus;
+  readonly output?: unknown;
+  readonly error?: ErrorData;
+}
+
 /** One write of a change, as data, so that it can be applied by another thread or batched with others. */
 export type JournalWrite =
   | { readonly op: 'start'; readonly step: AttemptStart }
   | { readonly op: 'finish'; readonly step: AttemptEnd }
+  | { readonly op: 'ended'; readonly step: EndedStep }
   | { readonly op: 'status'; readonly status: RunStatus; readonly end?: { readonly result?: unknown; readonly error?: ErrorData | null } }
   | { readonly op: 'event'; readonly event: JournalEvent };
 
@@ -60,6 +79,8 @@ export function applyChange(store: JournalStore, c: JournalChange, superseded: (
       else if (s.announce !== undefined) events.push({ type: 'waiting', runId, stepId: s.stepId, signal: s.announce.signal, meta: s.meta });
     } else if (w.op === 'finish') {
       outputs.push({ stepId: w.step.stepId, text: store.finishAttempt({ runId, now: at, ...w.step }) });
+    } else if (w.op === 'ended') {
+      outputs.push({ stepId: w.step.stepId, text: store.insertEnded({ runId, now: at, ...w.step }) });
     } else if (w.op === 'status') {
       store.setRunStatus(runId, w.status, at, w.end);
       events.push({ type: 'run', runId, status: w.status, ...(w.end?.error == null ? {} : { error: w.end.error }) });

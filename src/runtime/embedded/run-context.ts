@@ -246,10 +246,16 @@ export function createRunContext(j: RunJournal, x: Execution, prefix = '', paren
         if (prior?.status === 'completed') { done++; return; }
         if (signal.aborted) { failures.push({ index, key: item.key, error: toErrorData(signal.reason) }); return; }
         const itemMeta = { key: item.key };
-        // The item's start is not waited for: the start of its first step, durable only with
-        // everything written before it, is; the item's end needs its attempt number.
-        const started = begin(itemId, 'item', itemMeta, stepId, undefined, itemsFresh);
+        // A new item's row is written once, at its end: nothing of it acts but its steps, each
+        // journaled before it acts (a crash leaves them, and the item runs again on resume).
+        // Its number is taken now, so that the rows keep the items' order. An item that may
+        // have a row is journaled as it starts, not waited for (its first step's start is).
+        const whole = itemsFresh ? { seq: store.reserveSeq(runId), startedAt: j.now() } : undefined;
+        const started = whole === undefined ? begin(itemId, 'item', itemMeta, stepId, undefined, false) : Promise.resolve(1);
         started.catch(() => { /* the item's first step or its end reports it */ });
+        const endItem = (attempt: number, outcome: { status: 'completed' | 'failed' | 'cancelled'; output?: unknown; error?: ErrorData }): Promise<void> => (whole === undefined
+          ? end(itemId, 'item', stepId, attempt, itemMeta, outcome, progress())
+          : j.write(runId, [{ op: 'ended', step: { stepId: itemId, parentId: stepId, kind: 'item', meta: itemMeta, ...whole, ...outcome } }, { op: 'event', event: progress() }]).then(() => undefined));
         let output: unknown;
         try {
           const value = await fn(item, createRunContext(j, x, `${itemId}/`, itemId, itemsFresh));
@@ -258,7 +264,7 @@ export function createRunContext(j: RunJournal, x: Execution, prefix = '', paren
           const error = signal.aborted ? toErrorData(signal.reason) : toErrorData(err);
           failed++;
           try {
-            await end(itemId, 'item', stepId, await started, itemMeta, { status: signal.aborted ? 'cancelled' : 'failed', error }, progress());
+            await endItem(await started, { status: signal.aborted ? 'cancelled' : 'failed', error });
             failures.push({ index, key: item.key, error });
           } catch (journal) {
             failures.push({ index, key: item.key, error: toErrorData(journal) });
@@ -269,7 +275,7 @@ export function createRunContext(j: RunJournal, x: Execution, prefix = '', paren
           const attempt = await started;
           done++;
           // The next item's start, or the fan-out's end, commits after this.
-          endLater(itemId, output, end(itemId, 'item', stepId, attempt, itemMeta, { status: 'completed', output }, progress()));
+          endLater(itemId, output, endItem(attempt, { status: 'completed', output }));
         } catch (journal) {
           failures.push({ index, key: item.key, error: toErrorData(journal) });
         }
