@@ -15,6 +15,7 @@ APT_PACKAGES=(
   openssh-server openssh-client procps       # the SSH executor against a real sshd
   postgresql                                 # credential rotation against a real server
   openssl                                    # the test PKI under the real step-ca
+  pdns-server pdns-backend-sqlite3           # DKIM keys published through PowerDNS's API
 )
 
 missing=()
