@@ -17,6 +17,8 @@ export interface Sshd {
   readonly dir: string;
   readonly user: string;
   readonly clientKey: string;
+  /** The client key's public line (the one authorized_keys holds at start). */
+  readonly clientKeyPublic: string;
   /** `ssh-ed25519 AAAA…` of the server. */
   readonly hostKeyLine: string;
   stop(): Promise<void>;
@@ -54,7 +56,7 @@ export async function startSshd(): Promise<Sshd> {
   }
   const pub = readFileSync(join(dir, 'host_key.pub'), 'utf8').trim().split(/\s+/);
   return {
-    port, dir, user: 'root', clientKey: readFileSync(join(dir, 'client_key'), 'utf8'), hostKeyLine: `${pub[0] ?? ''} ${pub[1] ?? ''}`,
+    port, dir, user: 'root', clientKey: readFileSync(join(dir, 'client_key'), 'utf8'), clientKeyPublic: readFileSync(join(dir, 'client_key.pub'), 'utf8').trim(), hostKeyLine: `${pub[0] ?? ''} ${pub[1] ?? ''}`,
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => { child.once('exit', r); setTimeout(r, 3000); });
