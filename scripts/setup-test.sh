@@ -16,6 +16,7 @@ APT_PACKAGES=(
   postgresql                                 # credential rotation against a real server
   openssl                                    # the test PKI under the real step-ca
   pdns-server pdns-backend-sqlite3           # DKIM keys published through PowerDNS's API
+  postfix dovecot-core                       # SMTP AUTH (Dovecot SASL) and notification delivery
 )
 
 missing=()
